@@ -1,0 +1,3 @@
+module github.com/ghmicons/ghmicons
+
+go 1.25

@@ -1,0 +1,489 @@
+package ipmi
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures a console session.
+type Config struct {
+	Username string
+	Password []byte
+	// Kg is the BMC key; nil or all zeros means unset.
+	Kg []byte
+	// Privilege requested; 0 means administrator.
+	Privilege Privilege
+	// CipherSuites to try, in order. Nil means negotiate: ask the BMC (Get
+	// Channel Cipher Suites) and prefer 17 then 3, falling back to trying 17
+	// then 3 when it does not answer.
+	CipherSuites []uint8
+	// AllowNoAuth permits cipher suite 0 (no authentication, integrity or
+	// encryption). Without it suite 0 is refused even when listed.
+	AllowNoAuth bool
+	// UsernamePrivilegeLookup clears the RAKP 1 name-only bit, asking the BMC
+	// to look the user up by name and privilege.
+	UsernamePrivilegeLookup bool
+	// Timeout is the wait for the first try of a request; later tries wait
+	// longer. 0 means 1 s.
+	Timeout time.Duration
+	// Retries is the number of retransmissions after the first try; 0 means
+	// 3, negative means none.
+	Retries int
+	// Rand supplies session IDs, RAKP randoms and IVs; nil means crypto/rand.
+	Rand io.Reader
+}
+
+func (c *Config) tries() int {
+	switch {
+	case c.Retries < 0:
+		return 1
+	case c.Retries == 0:
+		return 4
+	}
+	return c.Retries + 1
+}
+
+func (c *Config) timeout() time.Duration {
+	if c.Timeout <= 0 {
+		return time.Second
+	}
+	return c.Timeout
+}
+
+// backoff returns the wait for try i (0-based): the timeout, growing by half
+// of it per retry, as ipmitool's 1+2+3+4 s but gentler.
+func (c *Config) backoff(i int) time.Duration {
+	t := c.timeout()
+	return t + time.Duration(i)*t/2
+}
+
+// RequestBound is the longest a request waits in total before it fails.
+func (c *Config) RequestBound() time.Duration {
+	var d time.Duration
+	for i := range c.tries() {
+		d += c.backoff(i)
+	}
+	return d
+}
+
+// Stats are a session's packet counters.
+type Stats struct {
+	Sent, Received    uint64
+	Retransmissions   uint64
+	DroppedForeign    uint64 // another session's ID
+	DroppedIntegrity  uint64 // bad auth code, pads or protection bits
+	DroppedMalformed  uint64 // truncated or undecodable
+	DroppedReplay     uint64 // duplicate or outside the sequence window
+	DroppedUnexpected uint64 // valid but nobody waits for it
+}
+
+type stats struct {
+	sent, received, retrans                           atomic.Uint64
+	foreign, integrity, malformed, replay, unexpected atomic.Uint64
+}
+
+// call is a request waiting for its response.
+type call struct {
+	netFn NetFn
+	cmd   byte
+	ch    chan []byte // response data from the completion code on, cap 1
+}
+
+// setupMsg is a session-less packet handed from the reader to the setup code.
+type setupMsg struct {
+	pt   PayloadType // PayloadIPMI also for IPMI 1.5 frames
+	data []byte
+}
+
+// Session is an established RMCP+ session with a BMC. It is safe for
+// concurrent use. Exactly one goroutine reads the transport; it hands IPMI
+// responses to the request waiting for them and SOL payloads to the handler.
+type Session struct {
+	conn Transport
+	addr string
+	cfg  Config
+	rand io.Reader
+
+	// Set during setup, read-only once established is true.
+	suite     CipherSuite
+	consoleID uint32
+	bmcID     uint32
+	privilege Privilege
+
+	sendMu sync.Mutex // guards seal, outSeq and wbuf
+	seal   *SessionCipher
+	outSeq uint32
+	wbuf   []byte
+
+	// Owned by the reader goroutine.
+	open   *SessionCipher
+	window SeqWindow
+	rbuf   []byte
+
+	mu      sync.Mutex // guards pending, nextRq, solFn
+	pending [64]*call
+	nextRq  byte
+	solFn   func([]byte)
+
+	setupCh     chan setupMsg
+	established atomic.Bool
+	tag         byte
+
+	done     chan struct{}
+	failOnce sync.Once
+	err      error // first fatal error, set before done is closed
+	readerWG sync.WaitGroup
+
+	st stats
+}
+
+// Dial opens a UDP session to addr ("host", "host:port", "[v6]:port").
+func Dial(ctx context.Context, network, addr string, cfg Config) (*Session, error) {
+	t, err := DialUDP(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewSession(ctx, t, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewSession establishes a session over t. On failure t is closed.
+func NewSession(ctx context.Context, t Transport, cfg Config) (*Session, error) {
+	if cfg.Privilege == 0 {
+		cfg.Privilege = PrivilegeAdministrator
+	}
+	if len(cfg.Username) > 16 {
+		t.Close()
+		return nil, fmt.Errorf("ipmi: user name longer than 16 bytes")
+	}
+	if len(cfg.Password) > 20 {
+		t.Close()
+		return nil, fmt.Errorf("ipmi: password longer than 20 bytes")
+	}
+	if len(cfg.Kg) > 20 {
+		t.Close()
+		return nil, fmt.Errorf("ipmi: K_g longer than 20 bytes")
+	}
+	s := &Session{
+		conn:    t,
+		addr:    t.RemoteAddr().String(),
+		cfg:     cfg,
+		rand:    cfg.Rand,
+		setupCh: make(chan setupMsg, 16),
+		done:    make(chan struct{}),
+		rbuf:    make([]byte, 2048),
+		wbuf:    make([]byte, 0, 2048),
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	s.readerWG.Add(1)
+	go s.readLoop()
+	if err := s.establish(ctx); err != nil {
+		s.fail(err)
+		s.readerWG.Wait()
+		return nil, err
+	}
+	return s, nil
+}
+
+// CipherSuite returns the negotiated suite.
+func (s *Session) CipherSuite() CipherSuite { return s.suite }
+
+// Privilege returns the session's privilege level.
+func (s *Session) Privilege() Privilege { return s.privilege }
+
+// BMCSessionID is the BMC's ID for this session (what Get Payload Instance
+// Info reports for a payload this session owns).
+func (s *Session) BMCSessionID() uint32 { return s.bmcID }
+
+// ConsoleSessionID is this side's session ID.
+func (s *Session) ConsoleSessionID() uint32 { return s.consoleID }
+
+// RemoteAddr is the BMC's address.
+func (s *Session) RemoteAddr() string { return s.addr }
+
+// Config returns the configuration the session was made with.
+func (s *Session) Config() Config { return s.cfg }
+
+// Done is closed when the session has failed or was closed.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns the first fatal error, or nil while the session works.
+func (s *Session) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// Stats returns the packet counters.
+func (s *Session) Stats() Stats {
+	return Stats{
+		Sent: s.st.sent.Load(), Received: s.st.received.Load(), Retransmissions: s.st.retrans.Load(),
+		DroppedForeign: s.st.foreign.Load(), DroppedIntegrity: s.st.integrity.Load(),
+		DroppedMalformed: s.st.malformed.Load(), DroppedReplay: s.st.replay.Load(),
+		DroppedUnexpected: s.st.unexpected.Load(),
+	}
+}
+
+// Fail ends the session with err (wrapped into ErrSessionLost when it is not
+// already one of this package's errors) without a Close Session exchange.
+// Later calls return the first error.
+func (s *Session) Fail(err error) { s.fail(err) }
+
+func (s *Session) fail(err error) {
+	s.failOnce.Do(func() {
+		s.err = err
+		close(s.done)
+		s.conn.Close()
+	})
+}
+
+// Close sends Close Session (bounded by one request timeout) and releases the
+// transport. It returns nil if the session had not failed before.
+func (s *Session) Close() error {
+	if s.Err() == nil && s.established.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*s.cfg.timeout())
+		_, _ = s.doTries(ctx, NetFnApp, CmdCloseSession, le32(s.bmcID), 2)
+		cancel()
+	}
+	prev := s.Err()
+	s.fail(ErrClosed)
+	s.readerWG.Wait()
+	if prev != nil && !errors.Is(prev, ErrClosed) {
+		return prev
+	}
+	return nil
+}
+
+// SetSOLHandler registers fn to receive every authentic SOL payload. fn runs
+// on the reader goroutine and must not block; the slice is only valid during
+// the call.
+func (s *Session) SetSOLHandler(fn func(payload []byte)) {
+	s.mu.Lock()
+	s.solFn = fn
+	s.mu.Unlock()
+}
+
+// SendSOL sends one SOL payload (header and characters) in the session.
+func (s *Session) SendSOL(payload []byte) error {
+	return s.sendPayload(PayloadSOL, payload)
+}
+
+func (s *Session) sendPayload(pt PayloadType, payload []byte) error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	s.sendMu.Lock()
+	s.outSeq = NextSeq(s.outSeq)
+	pkt, err := s.seal.Seal(s.wbuf[:0], pt, s.bmcID, s.outSeq, payload)
+	if err == nil {
+		s.wbuf = pkt[:0]
+		_, err = s.conn.Write(pkt)
+	}
+	s.sendMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("ipmi: sending to %s: %w", s.addr, err)
+	}
+	s.st.sent.Add(1)
+	return nil
+}
+
+// Do sends an IPMI request in the session and returns the response data after
+// the completion code. A non-zero completion code is a *CompletionError.
+// The request is retransmitted (same rqSeq, new session sequence number) with
+// backoff until it is answered, the tries run out (*TimeoutError wrapping
+// ErrNoResponse), ctx ends or the session fails.
+func (s *Session) Do(ctx context.Context, netFn NetFn, cmd byte, data []byte) ([]byte, error) {
+	return s.doTries(ctx, netFn, cmd, data, s.cfg.tries())
+}
+
+func (s *Session) doTries(ctx context.Context, netFn NetFn, cmd byte, data []byte, tries int) ([]byte, error) {
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	c, seq, err := s.register(netFn, cmd)
+	if err != nil {
+		return nil, err
+	}
+	defer s.unregister(seq)
+	msg := Message{TargetAddr: AddrBMC, NetFn: netFn, SourceAddr: AddrConsole, Seq: seq, Cmd: cmd, Data: data}
+	var mbuf [64]byte
+	payload := AppendMessage(mbuf[:0], &msg)
+	for try := range tries {
+		if try > 0 {
+			s.st.retrans.Add(1)
+		}
+		if err := s.sendPayload(PayloadIPMI, payload); err != nil {
+			return nil, err
+		}
+		t := time.NewTimer(s.cfg.backoff(try))
+		select {
+		case resp := <-c.ch:
+			t.Stop()
+			return completion(netFn, cmd, resp)
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("ipmi: %s: %w", CommandName(netFn, cmd), ctx.Err())
+		case <-s.done:
+			t.Stop()
+			return nil, s.err
+		}
+	}
+	return nil, &TimeoutError{Op: CommandName(netFn, cmd), Addr: s.addr, Tries: tries}
+}
+
+func completion(netFn NetFn, cmd byte, resp []byte) ([]byte, error) {
+	if len(resp) == 0 {
+		return nil, malformed("%s response without completion code", CommandName(netFn, cmd))
+	}
+	if resp[0] != 0 {
+		return resp[1:], &CompletionError{NetFn: netFn, Cmd: cmd, Code: CompletionCode(resp[0])}
+	}
+	return resp[1:], nil
+}
+
+func (s *Session) register(netFn NetFn, cmd byte) (*call, byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range len(s.pending) {
+		seq := s.nextRq
+		s.nextRq = (s.nextRq + 1) & 0x3F
+		if s.pending[seq] == nil {
+			c := &call{netFn: netFn, cmd: cmd, ch: make(chan []byte, 1)}
+			s.pending[seq] = c
+			return c, seq, nil
+		}
+	}
+	return nil, 0, errors.New("ipmi: 64 requests already outstanding")
+}
+
+func (s *Session) unregister(seq byte) {
+	s.mu.Lock()
+	s.pending[seq] = nil
+	s.mu.Unlock()
+}
+
+// readLoop is the session's only reader.
+func (s *Session) readLoop() {
+	defer s.readerWG.Done()
+	for {
+		n, err := s.conn.Read(s.rbuf)
+		if err != nil {
+			select {
+			case <-s.done:
+			default:
+				s.fail(fmt.Errorf("ipmi: reading from %s: %w: %w", s.addr, ErrSessionLost, err))
+			}
+			return
+		}
+		s.handle(s.rbuf[:n])
+	}
+}
+
+func (s *Session) handle(b []byte) {
+	class, rest, err := ParseRMCPHeader(b)
+	if err != nil || class != ClassIPMI || len(rest) < 1 {
+		s.st.malformed.Add(1)
+		return
+	}
+	if rest[0] != AuthTypeRMCPPlus {
+		// IPMI 1.5 frame: only the session-less Get Channel Auth Caps answer.
+		sid, msg, err := ParseV15(rest)
+		if err != nil || sid != 0 {
+			s.st.malformed.Add(1)
+			return
+		}
+		s.toSetup(PayloadIPMI, msg)
+		return
+	}
+	h, area, err := ParseHeader(rest)
+	if err != nil {
+		s.st.malformed.Add(1)
+		return
+	}
+	if h.SessionID == 0 {
+		if h.Authenticated || h.Encrypted || s.established.Load() {
+			s.st.unexpected.Add(1)
+			return
+		}
+		s.toSetup(h.PayloadType, area)
+		return
+	}
+	if !s.established.Load() || h.SessionID != s.consoleID {
+		s.st.foreign.Add(1)
+		return
+	}
+	if !s.window.Check(h.Seq) {
+		s.st.replay.Add(1)
+		return
+	}
+	h, payload, err := s.open.Open(b)
+	if err != nil {
+		if errors.Is(err, ErrIntegrity) {
+			s.st.integrity.Add(1)
+		} else {
+			s.st.malformed.Add(1)
+		}
+		return
+	}
+	// Only authentic packets move the window (protocol.md §3).
+	s.window.Accept(h.Seq)
+	s.st.received.Add(1)
+	switch h.PayloadType {
+	case PayloadIPMI:
+		s.dispatchResponse(payload)
+	case PayloadSOL:
+		s.mu.Lock()
+		fn := s.solFn
+		s.mu.Unlock()
+		if fn == nil {
+			s.st.unexpected.Add(1)
+			return
+		}
+		fn(payload)
+	default:
+		s.st.unexpected.Add(1)
+	}
+}
+
+func (s *Session) dispatchResponse(payload []byte) {
+	m, err := ParseMessage(payload)
+	if err != nil || !m.IsResponse() {
+		s.st.malformed.Add(1)
+		return
+	}
+	s.mu.Lock()
+	c := s.pending[m.Seq]
+	s.mu.Unlock()
+	if c == nil || c.netFn|1 != m.NetFn || c.cmd != m.Cmd {
+		s.st.unexpected.Add(1)
+		return
+	}
+	select {
+	case c.ch <- append([]byte(nil), m.Data...):
+	default: // a duplicate answer to a retransmission
+		s.st.unexpected.Add(1)
+	}
+}
+
+func (s *Session) toSetup(pt PayloadType, data []byte) {
+	select {
+	case s.setupCh <- setupMsg{pt: pt, data: append([]byte(nil), data...)}:
+	default:
+		s.st.unexpected.Add(1)
+	}
+}
