@@ -1,3 +1,8 @@
 module github.com/ghmicons/ghmicons
 
-go 1.25
+go 1.26.0
+
+require (
+	github.com/spf13/pflag v1.0.10
+	golang.org/x/sys v0.49.0
+)

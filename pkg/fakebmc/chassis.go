@@ -45,7 +45,9 @@ type Chassis struct {
 // NewChassis returns a chassis with the power on.
 func NewChassis() *Chassis { return &Chassis{on: true} }
 
-// OnPower registers fn to be called on every power event.
+// OnPower registers fn to be called on every power event. fn runs
+// synchronously, often with the server lock held: it must not block and
+// must not call Line or Server methods (hand the event to a goroutine).
 func (c *Chassis) OnPower(fn func(PowerEvent)) {
 	c.mu.Lock()
 	c.notify = append(c.notify, fn)

@@ -112,6 +112,7 @@ func (s *Server) execute(ss *session, m *ipmi.Message) []byte {
 				return cc(ipmi.CCNotSupportedNow)
 			}
 			s.event("chassis-control", ss.bmcID, a.String())
+			s.sol.powerChanged()
 			return cc(ipmi.CCOK)
 		case ipmi.CmdSetBootOptions:
 			return s.setBootOption(d)

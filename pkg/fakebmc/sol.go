@@ -1,22 +1,563 @@
 package fakebmc
 
-import "github.com/ghmicons/ghmicons/pkg/ipmi"
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
 
-// SOLConfig configures Serial-over-LAN on the simulated BMC.
-type SOLConfig struct{}
+	"github.com/ghmicons/ghmicons/pkg/ipmi"
+)
 
-type solPort struct{ s *Server }
+// SOLConfig configures Serial-over-LAN on the simulated BMC. Zero values
+// pick defaults that keep every byte; the other settings reproduce the
+// behaviour of real BMCs (protocol.md §6.3, §6.4).
+type SOLConfig struct {
+	// Host is the host side of the serial line; nil means a host that echoes.
+	Host Host
+	// Disabled makes Activate Payload fail with 0x81.
+	Disabled bool
+	// ForceEncryption refuses activation without the encryption bit (0x84).
+	ForceEncryption bool
+	// InboundSize is the largest SOL payload (header + characters) the console
+	// may send, reported in the activation response; default 259.
+	InboundSize uint16
+	// OutboundSize is the largest SOL payload the BMC sends; default 259.
+	OutboundSize uint16
+	// ReportInbound and ReportOutbound, when non-zero, are reported instead
+	// of the real sizes (to test consoles against BMCs that report nonsense).
+	ReportInbound, ReportOutbound uint16
+	// ReportPort, when non-zero, is reported as the SOL port.
+	ReportPort uint16
+	// InboundBuffer is how many console characters wait for the host at most
+	// (ipmi_sim: 32); a packet that does not fit is partly accepted. Default
+	// 4096.
+	InboundBuffer int
+	// NackWhenFull sets NACK on an ACK that leaves the inbound buffer full,
+	// as ipmi_sim does.
+	NackWhenFull bool
+	// OutputBuffer bounds host output waiting for the console; a host writing
+	// faster blocks. Default 64 KiB.
+	OutputBuffer int
+	// AccumulateInterval is the character accumulate interval: host output
+	// waits this long for more before it is sent; default 5 ms.
+	AccumulateInterval time.Duration
+	// SendThreshold sends at once when this many characters wait; default 128.
+	SendThreshold int
+	// RetryInterval between retransmissions of unacknowledged output; default 500 ms.
+	RetryInterval time.Duration
+	// RetryCount, when positive, discards a packet's data after that many
+	// retransmissions (as real BMCs do); 0 retries until the session ends.
+	RetryCount int
+	// AppendOnRetransmit lets a retransmission carry output that arrived
+	// since the first copy (ipmi_sim does).
+	AppendOnRetransmit bool
+}
 
-type solSession struct{}
+func (c *SOLConfig) defaults() {
+	if c.Host == nil {
+		c.Host = EchoHost{}
+	}
+	if c.InboundSize == 0 {
+		c.InboundSize = 259
+	}
+	if c.OutboundSize == 0 {
+		c.OutboundSize = 259
+	}
+	if c.InboundBuffer <= 0 {
+		c.InboundBuffer = 4096
+	}
+	if c.OutputBuffer <= 0 {
+		c.OutputBuffer = 64 << 10
+	}
+	if c.AccumulateInterval <= 0 {
+		c.AccumulateInterval = 5 * time.Millisecond
+	}
+	if c.SendThreshold <= 0 {
+		c.SendThreshold = 128
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = 500 * time.Millisecond
+	}
+}
+
+// SOL payload bits (protocol.md §6.1).
+const (
+	solNack         = 0x40
+	solUnavailable  = 0x20 // BMC→console: character transfer unavailable
+	solDeactivating = 0x10 // BMC→console
+	solOverrun      = 0x08
+	solBreakSeen    = 0x04
+	solGenBreak     = 0x10 // console→BMC
+	solFlushIn      = 0x02
+	solFlushOut     = 0x01
+)
+
+// solSession is the per-session SOL state: only whether the session lost
+// the console, so its next packet is told.
+type solSession struct {
+	takenAway bool
+}
 
 func (x *solSession) stop() {}
 
-func newSOLPort(s *Server, cfg SOLConfig) *solPort { return &solPort{s: s} }
+// solPort is the BMC's one SOL instance (instance 1). Everything is guarded
+// by Server.mu; cond wakes a host blocked on a full buffer or an empty one.
+type solPort struct {
+	s    *Server
+	cfg  SOLConfig
+	line *Line
+	cond *sync.Cond
 
-func (p *solPort) handlePacket(ss *session, payload []byte) { p.s.drop() }
-func (p *solPort) sessionGone(ss *session)                  {}
-func (p *solPort) close()                                   {}
-func (p *solPort) activate(ss *session, d []byte) []byte    { return cc(ipmi.CCPayloadDisabled) }
-func (p *solPort) deactivate(ss *session, d []byte) []byte  { return cc(ipmi.CCPayloadDisabled) }
-func (p *solPort) activationStatus(d []byte) []byte         { return []byte{0, 1, 0, 0} }
-func (p *solPort) instanceInfo(d []byte) []byte             { return cc(ipmi.CCInvalidDataField) }
+	owner    *session
+	aux      byte
+	outBuf   []byte // host output not yet acknowledged; the first inflight bytes are in flight
+	inflight int
+	outSeq   byte // sequence of the packet in flight, 0 = none
+	lastSeq  byte
+	retries  int
+	nacked   bool
+	retryT   *time.Timer
+	accumT   *time.Timer
+	overrun  bool
+	breakOut bool // host sent a break; report it once
+
+	inBuf      []byte // console input waiting for the host
+	lastInSeq  byte
+	lastInAcc  byte
+	closed     bool
+	hostCancel func()
+	hostDone   chan struct{}
+	pbuf       []byte
+}
+
+func newSOLPort(s *Server, cfg SOLConfig) *solPort {
+	cfg.defaults()
+	p := &solPort{s: s, cfg: cfg, cond: sync.NewCond(&s.mu), hostDone: make(chan struct{})}
+	p.line = &Line{p: p, breaks: make(chan struct{}, 16)}
+	done := make(chan struct{})
+	p.hostCancel = func() { close(done) }
+	go func() {
+		defer close(p.hostDone)
+		cfg.Host.Run(p.line, done)
+	}()
+	return p
+}
+
+func (p *solPort) close() {
+	p.s.mu.Lock()
+	if p.closed {
+		p.s.mu.Unlock()
+		return
+	}
+	p.closed = true
+	p.stopTimers()
+	p.cond.Broadcast()
+	p.s.mu.Unlock()
+	p.hostCancel()
+	<-p.hostDone
+}
+
+func (p *solPort) stopTimers() {
+	if p.retryT != nil {
+		p.retryT.Stop()
+		p.retryT = nil
+	}
+	if p.accumT != nil {
+		p.accumT.Stop()
+		p.accumT = nil
+	}
+}
+
+func (p *solPort) port() uint16 {
+	if p.cfg.ReportPort != 0 {
+		return p.cfg.ReportPort
+	}
+	if u, ok := p.s.pc.LocalAddr().(*net.UDPAddr); ok {
+		return uint16(u.Port)
+	}
+	return ipmi.DefaultPort
+}
+
+func (p *solPort) activate(ss *session, d []byte) []byte {
+	if len(d) < 6 {
+		return cc(ipmi.CCDataLengthInvalid)
+	}
+	if ipmi.PayloadType(d[0]&0x3F) != ipmi.PayloadSOL {
+		return cc(ipmi.CCPayloadDisabled)
+	}
+	if d[1]&0x0F != 1 {
+		return cc(ipmi.CCInvalidDataField)
+	}
+	if p.cfg.Disabled {
+		return cc(ipmi.CCPayloadDisabled)
+	}
+	aux := d[2]
+	if aux&0x80 != 0 && ss.suite.Conf == ipmi.ConfNone {
+		return cc(ipmi.CCCannotActivateEncrypt)
+	}
+	if aux&0x80 == 0 && p.cfg.ForceEncryption {
+		return cc(ipmi.CCCannotActivateNoEncrypt)
+	}
+	if p.owner != nil {
+		return cc(ipmi.CCPayloadAlreadyActive)
+	}
+	p.owner, p.aux = ss, aux
+	if ss.sol == nil {
+		ss.sol = &solSession{}
+	}
+	ss.sol.takenAway = false
+	// A new activation starts both directions afresh (ipmi_sim does not, and
+	// swallows the next console's first keystroke: protocol.md §10).
+	p.outSeq, p.inflight, p.retries, p.nacked = 0, 0, 0, false
+	p.lastInSeq, p.lastInAcc = 0, 0
+	p.s.event("activate", ss.bmcID, "")
+	inb, outb := p.cfg.InboundSize, p.cfg.OutboundSize
+	if p.cfg.ReportInbound != 0 {
+		inb = p.cfg.ReportInbound
+	}
+	if p.cfg.ReportOutbound != 0 {
+		outb = p.cfg.ReportOutbound
+	}
+	resp := ipmi.ActivatePayloadResponse{InboundSize: inb, OutboundSize: outb, Port: p.port(), VLAN: 0xFFFF}.Append([]byte{0})
+	// Output that waited for a console goes out once the answer has.
+	if p.accumT != nil {
+		p.accumT.Stop()
+	}
+	p.accumT = p.afterFunc(p.cfg.AccumulateInterval, p.flush)
+	return resp
+}
+
+func (p *solPort) deactivate(ss *session, d []byte) []byte {
+	if len(d) < 2 {
+		return cc(ipmi.CCDataLengthInvalid)
+	}
+	if ipmi.PayloadType(d[0]&0x3F) != ipmi.PayloadSOL || d[1]&0x0F != 1 {
+		return cc(ipmi.CCInvalidDataField)
+	}
+	if p.owner == nil {
+		return cc(0x80) // already deactivated
+	}
+	old := p.owner
+	p.release()
+	p.s.event("deactivate", ss.bmcID, "")
+	if old != ss {
+		// Taken away by another session: tell the old owner at once, and
+		// again on its next packet.
+		old.sol.takenAway = true
+		p.sendStatus(old, solDeactivating)
+	}
+	return cc(ipmi.CCOK)
+}
+
+// release ends the current activation; s.mu held.
+func (p *solPort) release() {
+	p.owner = nil
+	p.stopTimers()
+	// Data in flight was never acknowledged: it stays for the next console.
+	p.inflight, p.outSeq = 0, 0
+	p.cond.Broadcast()
+}
+
+func (p *solPort) sessionGone(ss *session) {
+	if p.owner == ss {
+		p.release()
+		p.s.event("deactivate", ss.bmcID, "session ended")
+	}
+}
+
+func (p *solPort) activationStatus(d []byte) []byte {
+	if len(d) < 1 {
+		return cc(ipmi.CCDataLengthInvalid)
+	}
+	var active byte
+	if ipmi.PayloadType(d[0]&0x3F) == ipmi.PayloadSOL && p.owner != nil {
+		active = 1
+	}
+	return []byte{0, 1, active, 0}
+}
+
+func (p *solPort) instanceInfo(d []byte) []byte {
+	if len(d) < 2 {
+		return cc(ipmi.CCDataLengthInvalid)
+	}
+	var id uint32
+	if ipmi.PayloadType(d[0]&0x3F) == ipmi.PayloadSOL && d[1]&0x0F == 1 && p.owner != nil {
+		id = p.owner.bmcID
+	}
+	return ipmi.PayloadInstanceInfo{SessionID: id, Port: 1}.Append([]byte{0})
+}
+
+// status is the operation/status byte for the owner's next packet.
+func (p *solPort) status() byte {
+	var st byte
+	if !p.s.chassis.PoweredOn() {
+		st |= solUnavailable
+	}
+	if p.overrun {
+		st |= solOverrun
+	}
+	if p.breakOut {
+		st |= solBreakSeen
+	}
+	return st
+}
+
+// powerChanged tells the console at once that the host went off or came
+// back (character transfer unavailable); later packets repeat it. s.mu held.
+func (p *solPort) powerChanged() {
+	if p.owner != nil {
+		p.sendStatus(p.owner, p.status())
+	}
+}
+
+func (p *solPort) sendStatus(ss *session, st byte) {
+	p.pbuf = append(p.pbuf[:0], 0, 0, 0, st)
+	p.s.send(ss, ipmi.PayloadSOL, p.pbuf)
+}
+
+// handlePacket processes a SOL packet from a console; s.mu held.
+func (p *solPort) handlePacket(ss *session, b []byte) {
+	if len(b) < 4 {
+		p.s.drop()
+		return
+	}
+	if p.owner != ss {
+		if ss.sol != nil && ss.sol.takenAway {
+			p.sendStatus(ss, solDeactivating)
+		} else {
+			p.s.drop()
+		}
+		return
+	}
+	seq, ackSeq, count, op := b[0]&0x0F, b[1]&0x0F, b[2], b[3]
+	data := b[4:]
+	if ackSeq != 0 && ackSeq == p.outSeq {
+		p.acked(count, op&solNack != 0)
+	}
+	if op&solFlushOut != 0 {
+		p.outBuf = p.outBuf[:p.inflight]
+		p.cond.Broadcast()
+	}
+	if op&solFlushIn != 0 {
+		p.inBuf = p.inBuf[:0]
+	}
+	if seq == 0 {
+		return
+	}
+	if seq == p.lastInSeq {
+		// A retransmission: ACK again what was accepted the first time.
+		p.ack(seq, p.lastInAcc)
+		return
+	}
+	if op&solGenBreak != 0 {
+		select {
+		case p.line.breaks <- struct{}{}:
+		default:
+		}
+		p.s.event("break", ss.bmcID, "")
+	}
+	acc := min(len(data), p.cfg.InboundBuffer-len(p.inBuf), 255)
+	p.inBuf = append(p.inBuf, data[:acc]...)
+	if acc > 0 {
+		p.cond.Broadcast()
+	}
+	p.lastInSeq, p.lastInAcc = seq, byte(acc)
+	p.ack(seq, byte(acc))
+}
+
+func (p *solPort) ack(seq, acc byte) {
+	st := p.status()
+	if p.cfg.NackWhenFull && len(p.inBuf) >= p.cfg.InboundBuffer {
+		st |= solNack
+	}
+	p.pbuf = append(p.pbuf[:0], 0, seq, acc, st)
+	p.s.send(p.owner, ipmi.PayloadSOL, p.pbuf)
+}
+
+// acked handles the console's answer to the packet in flight.
+func (p *solPort) acked(count byte, nack bool) {
+	if p.retryT != nil {
+		p.retryT.Stop()
+		p.retryT = nil
+	}
+	if nack {
+		// The console cannot take data now: keep it, retry after a pause.
+		p.nacked = true
+		p.retryT = p.afterFunc(p.cfg.RetryInterval, p.retransmit)
+		return
+	}
+	n := min(int(count), p.inflight)
+	p.outBuf = p.outBuf[n:]
+	if len(p.outBuf) == 0 {
+		p.outBuf = p.outBuf[:0:0] // let a large buffer go
+	}
+	p.inflight, p.outSeq, p.retries, p.nacked = 0, 0, 0, false
+	p.overrun, p.breakOut = false, false
+	p.cond.Broadcast()
+	// The rest, and anything that arrived meanwhile, goes at once.
+	if len(p.outBuf) > 0 {
+		p.sendNext()
+	}
+}
+
+func (p *solPort) maxChars() int { return min(int(p.cfg.OutboundSize)-4, 255) }
+
+// sendNext sends a new data packet from the head of outBuf; s.mu held.
+func (p *solPort) sendNext() {
+	if p.owner == nil || p.outSeq != 0 || len(p.outBuf) == 0 || p.closed {
+		return
+	}
+	if p.accumT != nil {
+		p.accumT.Stop()
+		p.accumT = nil
+	}
+	p.lastSeq = p.lastSeq%15 + 1
+	p.outSeq = p.lastSeq
+	p.inflight = min(len(p.outBuf), p.maxChars())
+	p.transmit()
+}
+
+func (p *solPort) transmit() {
+	p.pbuf = append(p.pbuf[:0], p.outSeq, 0, 0, p.status())
+	p.pbuf = append(p.pbuf, p.outBuf[:p.inflight]...)
+	p.s.send(p.owner, ipmi.PayloadSOL, p.pbuf)
+	p.retryT = p.afterFunc(p.cfg.RetryInterval, p.retransmit)
+}
+
+func (p *solPort) retransmit() {
+	p.retryT = nil
+	if p.owner == nil || p.outSeq == 0 {
+		return
+	}
+	if p.nacked {
+		p.nacked = false
+	} else {
+		p.retries++
+	}
+	if p.cfg.RetryCount > 0 && p.retries > p.cfg.RetryCount {
+		// Give up on this packet as real BMCs do: its data is lost.
+		p.outBuf = p.outBuf[p.inflight:]
+		p.inflight, p.outSeq, p.retries = 0, 0, 0
+		p.cond.Broadcast()
+		p.sendNext()
+		return
+	}
+	if p.cfg.AppendOnRetransmit {
+		p.inflight = min(len(p.outBuf), p.maxChars())
+	}
+	p.transmit()
+}
+
+// flush sends waiting output after the accumulate interval.
+func (p *solPort) flush() {
+	p.accumT = nil
+	p.sendNext()
+}
+
+// afterFunc runs fn with s.mu held after d, unless the server has closed.
+func (p *solPort) afterFunc(d time.Duration, fn func()) *time.Timer {
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		p.s.mu.Lock()
+		defer p.s.mu.Unlock()
+		if p.closed || p.s.closed {
+			return
+		}
+		// A timer stopped or replaced while this one was firing is stale.
+		if t != p.retryT && t != p.accumT {
+			return
+		}
+		fn()
+	})
+	return t
+}
+
+// hostOutput queues host output; s.mu held.
+func (p *solPort) hostOutput() {
+	if p.owner == nil || p.outSeq != 0 {
+		return
+	}
+	if len(p.outBuf) >= p.cfg.SendThreshold {
+		p.sendNext()
+		return
+	}
+	if p.accumT == nil {
+		p.accumT = p.afterFunc(p.cfg.AccumulateInterval, p.flush)
+	}
+}
+
+// ErrLineClosed is returned by Line operations after the BMC has closed.
+var ErrLineClosed = errors.New("fakebmc: serial line closed")
+
+// Line is the BMC end of the host's serial port, as the host sees it: Read
+// returns what consoles typed, Write sends host output to the console.
+type Line struct {
+	p      *solPort
+	breaks chan struct{}
+}
+
+// Read blocks until console input is available.
+func (l *Line) Read(b []byte) (int, error) {
+	p := l.p
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	for len(p.inBuf) == 0 {
+		if p.closed {
+			return 0, ErrLineClosed
+		}
+		p.cond.Wait()
+	}
+	n := copy(b, p.inBuf)
+	p.inBuf = p.inBuf[:copy(p.inBuf, p.inBuf[n:])]
+	return n, nil
+}
+
+// Write queues host output for the console. It blocks while the output
+// buffer is full and a console is attached; with no console attached, the
+// oldest output is dropped instead (and an overrun reported).
+func (l *Line) Write(b []byte) (int, error) {
+	p := l.p
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	n := 0
+	for len(b) > 0 {
+		if p.closed {
+			return n, ErrLineClosed
+		}
+		space := p.cfg.OutputBuffer - len(p.outBuf)
+		if space <= 0 {
+			if p.owner != nil {
+				p.cond.Wait()
+				continue
+			}
+			drop := min(len(b), len(p.outBuf)-p.inflight)
+			p.outBuf = append(p.outBuf[:p.inflight], p.outBuf[p.inflight+drop:]...)
+			p.overrun = true
+			space = p.cfg.OutputBuffer - len(p.outBuf)
+			if space <= 0 {
+				p.cond.Wait()
+				continue
+			}
+		}
+		k := min(space, len(b))
+		p.outBuf = append(p.outBuf, b[:k]...)
+		b = b[k:]
+		n += k
+		p.hostOutput()
+	}
+	return n, nil
+}
+
+// SendBreak reports a break from the host to the console.
+func (l *Line) SendBreak() {
+	l.p.s.mu.Lock()
+	l.p.breakOut = true
+	l.p.s.mu.Unlock()
+}
+
+// Breaks delivers one value per BREAK a console sent.
+func (l *Line) Breaks() <-chan struct{} { return l.breaks }
+
+// Chassis is the machine the host runs on, for power events.
+func (l *Line) Chassis() *Chassis { return l.p.s.chassis }

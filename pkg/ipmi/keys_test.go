@@ -29,9 +29,9 @@ func TestKnownAnswerKeys(t *testing.T) {
 	h := kat81(t)
 	pw := []byte("password")
 	tests := []struct {
-		name                         string
-		alg                          AuthAlg
-		kg                           []byte
+		name                           string
+		alg                            AuthAlg
+		kg                             []byte
 		rakp2, rakp3, sik, k1, k2, icv string
 	}{
 		{
