@@ -1,0 +1,5 @@
+package sol_test
+
+import "runtime"
+
+func runtimeGosched() { runtime.Gosched() }
