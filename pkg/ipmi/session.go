@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -383,6 +384,13 @@ func (s *Session) readLoop() {
 	for {
 		n, err := s.conn.Read(s.rbuf)
 		if err != nil {
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				// ICMP port unreachable for an earlier datagram: nobody
+				// listens (yet), e.g. a BMC restarting. Its silence is
+				// reported by the request timeouts, with the address.
+				s.st.malformed.Add(1)
+				continue
+			}
 			select {
 			case <-s.done:
 			default:
