@@ -49,6 +49,9 @@ type SOLConfig struct {
 	// RetryCount, when positive, discards a packet's data after that many
 	// retransmissions (as real BMCs do); 0 retries until the session ends.
 	RetryCount int
+	// SilentDeactivate ends a console taken by another session without
+	// telling it (no deactivating bit), as ipmi_sim does.
+	SilentDeactivate bool
 	// AppendOnRetransmit lets a retransmission carry output that arrived
 	// since the first copy (ipmi_sim does).
 	AppendOnRetransmit bool
@@ -241,7 +244,7 @@ func (p *solPort) deactivate(ss *session, d []byte) []byte {
 	old := p.owner
 	p.release()
 	p.s.event("deactivate", ss.bmcID, "")
-	if old != ss {
+	if old != ss && !p.cfg.SilentDeactivate {
 		// Taken away by another session: tell the old owner at once, and
 		// again on its next packet.
 		old.sol.takenAway = true

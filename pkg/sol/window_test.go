@@ -837,3 +837,16 @@ func TestWindowBugPartialAckThenCopy(t *testing.T) {
 		s.recv(302, Packet{Seq: 2, Data: d("hello")}, 100, "hello", 0)
 	})
 }
+
+// TestWindowBugNegativeRoomEmptyPacket: Receive of a new numbered packet
+// without data while room < 0 slices p.Data[:-1] and panics (window.go,
+// Receive: the deferral branch needs len(p.Data) > 0, then
+// n := min(len(p.Data), room) is negative). Room treats room ≤ 0 as "no
+// room", and so does Receive for packets that carry data. Stream never passes
+// a negative room today; found by FuzzWindow (script "00000000021001000\x00\xff").
+func TestWindowBugNegativeRoomEmptyPacket(t *testing.T) {
+	skipBug(t, "window.go Receive panics (slice bounds out of range [:-1]) on a new data-less packet with room < 0")
+	s := newScript(t, 255)
+	s.recv(0, Packet{Seq: 1}, -1, "", 0)
+	s.poll(0, Packet{AckSeq: 1, Accepted: 0})
+}
