@@ -120,8 +120,8 @@ type solPort struct {
 	lastSeq  byte
 	retries  int
 	nacked   bool
-	retryT   *time.Timer
-	accumT   *time.Timer
+	retryT   *timer // retransmission of the packet in flight
+	accumT   *timer // character accumulate interval
 	overrun  bool
 	breakOut bool // host sent a break; report it once
 
@@ -137,6 +137,8 @@ type solPort struct {
 func newSOLPort(s *Server, cfg SOLConfig) *solPort {
 	cfg.defaults()
 	p := &solPort{s: s, cfg: cfg, cond: sync.NewCond(&s.mu), hostDone: make(chan struct{})}
+	p.retryT = newTimer(s, func() bool { return p.closed }, p.retransmit)
+	p.accumT = newTimer(s, func() bool { return p.closed }, p.flush)
 	p.line = &Line{p: p, breaks: make(chan struct{}, 16)}
 	done := make(chan struct{})
 	p.hostCancel = func() { close(done) }
@@ -162,14 +164,50 @@ func (p *solPort) close() {
 }
 
 func (p *solPort) stopTimers() {
-	if p.retryT != nil {
-		p.retryT.Stop()
-		p.retryT = nil
+	p.retryT.stop()
+	p.accumT.stop()
+}
+
+// timer is a reusable timer whose function runs with the server lock held,
+// and only if it is still armed and due: a firing that raced with a stop or
+// a re-arm is ignored. Reusing one timer keeps the per-packet path free of
+// allocations.
+type timer struct {
+	s      *Server
+	t      *time.Timer
+	armed  bool
+	due    time.Time
+	closed func() bool
+	fn     func()
+}
+
+func newTimer(s *Server, closed func() bool, fn func()) *timer {
+	x := &timer{s: s, closed: closed, fn: fn}
+	x.t = time.AfterFunc(time.Hour, x.fire)
+	x.t.Stop()
+	return x
+}
+
+// arm (re)starts the timer; s.mu held.
+func (x *timer) arm(d time.Duration) {
+	x.armed, x.due = true, time.Now().Add(d)
+	x.t.Reset(d)
+}
+
+// stop disarms it; s.mu held.
+func (x *timer) stop() {
+	x.armed = false
+	x.t.Stop()
+}
+
+func (x *timer) fire() {
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	if !x.armed || x.closed() || x.s.closed || time.Now().Before(x.due) {
+		return
 	}
-	if p.accumT != nil {
-		p.accumT.Stop()
-		p.accumT = nil
-	}
+	x.armed = false
+	x.fn()
 }
 
 func (p *solPort) port() uint16 {
@@ -224,10 +262,7 @@ func (p *solPort) activate(ss *session, d []byte) []byte {
 	}
 	resp := ipmi.ActivatePayloadResponse{InboundSize: inb, OutboundSize: outb, Port: p.port(), VLAN: 0xFFFF}.Append([]byte{0})
 	// Output that waited for a console goes out once the answer has.
-	if p.accumT != nil {
-		p.accumT.Stop()
-	}
-	p.accumT = p.afterFunc(p.cfg.AccumulateInterval, p.flush)
+	p.accumT.arm(p.cfg.AccumulateInterval)
 	return resp
 }
 
@@ -380,14 +415,11 @@ func (p *solPort) ack(seq, acc byte) {
 
 // acked handles the console's answer to the packet in flight.
 func (p *solPort) acked(count byte, nack bool) {
-	if p.retryT != nil {
-		p.retryT.Stop()
-		p.retryT = nil
-	}
+	p.retryT.stop()
 	if nack {
 		// The console cannot take data now: keep it, retry after a pause.
 		p.nacked = true
-		p.retryT = p.afterFunc(p.cfg.RetryInterval, p.retransmit)
+		p.retryT.arm(p.cfg.RetryInterval)
 		return
 	}
 	n := min(int(count), p.inflight)
@@ -411,10 +443,7 @@ func (p *solPort) sendNext() {
 	if p.owner == nil || p.outSeq != 0 || len(p.outBuf) == 0 || p.closed {
 		return
 	}
-	if p.accumT != nil {
-		p.accumT.Stop()
-		p.accumT = nil
-	}
+	p.accumT.stop()
 	p.lastSeq = p.lastSeq%15 + 1
 	p.outSeq = p.lastSeq
 	p.inflight = min(len(p.outBuf), p.maxChars())
@@ -425,11 +454,10 @@ func (p *solPort) transmit() {
 	p.pbuf = append(p.pbuf[:0], p.outSeq, 0, 0, p.status())
 	p.pbuf = append(p.pbuf, p.outBuf[:p.inflight]...)
 	p.s.send(p.owner, ipmi.PayloadSOL, p.pbuf)
-	p.retryT = p.afterFunc(p.cfg.RetryInterval, p.retransmit)
+	p.retryT.arm(p.cfg.RetryInterval)
 }
 
 func (p *solPort) retransmit() {
-	p.retryT = nil
 	if p.owner == nil || p.outSeq == 0 {
 		return
 	}
@@ -453,28 +481,7 @@ func (p *solPort) retransmit() {
 }
 
 // flush sends waiting output after the accumulate interval.
-func (p *solPort) flush() {
-	p.accumT = nil
-	p.sendNext()
-}
-
-// afterFunc runs fn with s.mu held after d, unless the server has closed.
-func (p *solPort) afterFunc(d time.Duration, fn func()) *time.Timer {
-	var t *time.Timer
-	t = time.AfterFunc(d, func() {
-		p.s.mu.Lock()
-		defer p.s.mu.Unlock()
-		if p.closed || p.s.closed {
-			return
-		}
-		// A timer stopped or replaced while this one was firing is stale.
-		if t != p.retryT && t != p.accumT {
-			return
-		}
-		fn()
-	})
-	return t
-}
+func (p *solPort) flush() { p.sendNext() }
 
 // hostOutput queues host output; s.mu held.
 func (p *solPort) hostOutput() {
@@ -485,8 +492,8 @@ func (p *solPort) hostOutput() {
 		p.sendNext()
 		return
 	}
-	if p.accumT == nil {
-		p.accumT = p.afterFunc(p.cfg.AccumulateInterval, p.flush)
+	if !p.accumT.armed {
+		p.accumT.arm(p.cfg.AccumulateInterval)
 	}
 }
 

@@ -76,7 +76,8 @@ func appendAlgPayload(b []byte, kind, alg byte) []byte {
 }
 
 // parseAlgPayload reads one 8-byte algorithm payload. A length byte of 0
-// means "use the default" and is reported as ok=false.
+// ("use the BMC's default", which ipmi_sim accepts) is refused: no client
+// sends it, and guessing a default would weaken the negotiation.
 func parseAlgPayload(b []byte, kind byte) (alg byte, err error) {
 	if b[0] != kind {
 		return 0, malformed("algorithm payload type %d, want %d", b[0], kind)

@@ -108,8 +108,12 @@ func ParseASF(b []byte) (ASFMessage, error) {
 // before any session exists (protocol.md §1.3). Only auth type "none" with
 // session ID 0 is produced or accepted here.
 
-// AppendV15 appends a whole IPMI 1.5 session-less datagram carrying msg.
+// AppendV15 appends a whole IPMI 1.5 session-less datagram carrying msg,
+// which must be shorter than 256 bytes (the length field is one byte).
 func AppendV15(b []byte, msg []byte) []byte {
+	if len(msg) > 0xFF {
+		panic("ipmi: IPMI 1.5 message longer than 255 bytes")
+	}
 	b = AppendRMCPHeader(b, ClassIPMI)
 	b = append(b, 0)          // auth type none
 	b = append(b, 0, 0, 0, 0) // session sequence

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -23,8 +24,16 @@ func HostPort(addr string) (string, error) {
 	if addr == "" {
 		return "", fmt.Errorf("ipmi: no BMC address")
 	}
-	if ip := net.ParseIP(strings.Trim(addr, "[]")); ip != nil {
+	literal := addr
+	if strings.HasPrefix(addr, "[") && strings.HasSuffix(addr, "]") {
+		literal = addr[1 : len(addr)-1]
+	}
+	if ip, err := netip.ParseAddr(literal); err == nil && !strings.ContainsAny(literal, "[]") {
+		// A bare or bracketed IP literal, IPv6 zones included.
 		return net.JoinHostPort(ip.String(), strconv.Itoa(DefaultPort)), nil
+	}
+	if strings.HasPrefix(addr, "[") && strings.HasSuffix(addr, "]") {
+		return "", fmt.Errorf("ipmi: bad BMC address %q: brackets are for IPv6 literals", addr)
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

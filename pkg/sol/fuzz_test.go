@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// FuzzParsePacket: decoding never panics, short payloads are errors, and a
+// FuzzParsePacket: decoding noDeadline panics, short payloads are errors, and a
 // decoded packet re-encodes to the same bytes except for the reserved high
 // nibbles of bytes 0 and 1 (§6.1: bits 7:4 reserved), which are dropped.
 func FuzzParsePacket(f *testing.F) {
@@ -130,12 +130,12 @@ func (f *fuzzWindow) pollAll() {
 		p, ok := f.w.Poll(f.now)
 		if !ok {
 			if k == 0 && due {
-				f.t.Fatalf("Deadline %v has passed (now %v) but Poll sends nothing", dl.Sub(epoch), f.now.Sub(epoch))
+				f.t.Fatalf("Deadline %v has passed (now %v) but Poll sends nothing", dl.Sub(scriptEpoch), f.now.Sub(scriptEpoch))
 			}
 			return
 		}
 		if k >= 4 {
-			f.t.Fatalf("Poll keeps returning packets at %v", f.now.Sub(epoch))
+			f.t.Fatalf("Poll keeps returning packets at %v", f.now.Sub(scriptEpoch))
 		}
 		f.checkPacket(p)
 	}
@@ -150,7 +150,7 @@ func (f *fuzzWindow) checkPacket(p Packet) {
 		f.t.Fatalf("Poll = %s does not survive encoding: %s, %v", fmtPacket(p), fmtPacket(q), err)
 	}
 	if p.Seq == 0 {
-		// Ack-only: never an empty packet (no polling with empty packets).
+		// Ack-only: noDeadline an empty packet (no polling with empty packets).
 		if len(p.Data) != 0 || p.Status != 0 || p.AckSeq == 0 {
 			f.t.Fatalf("Poll = %s: an ack-only packet must ACK something and carry nothing else", fmtPacket(p))
 		}
@@ -202,7 +202,7 @@ func runWindowScript(t *testing.T, script []byte) {
 		return script[i-1]
 	}
 	maxChars, maxOut := int(next()), int(next())*4
-	f := &fuzzWindow{t: t, w: NewWindow(maxChars, maxOut), now: epoch}
+	f := &fuzzWindow{t: t, w: NewWindow(maxChars, maxOut), now: scriptEpoch}
 	for i < len(script) {
 		op := next() % numOps
 		name := ""
@@ -282,9 +282,9 @@ func runWindowScript(t *testing.T, script []byte) {
 
 // FuzzWindow runs scripts of operations (see opRecvRaw…) against a Window
 // and checks invariants after each: no panic; Poll returns sequence numbers
-// 0–15, at most MaxChars characters, never an empty packet, one packet in
+// 0–15, at most MaxChars characters, noDeadline an empty packet, one packet in
 // flight retransmitted unchanged, new packets carrying the unaccepted input
-// in order; Deadline never lies; Queued() ≤ MaxOut and equals what was queued
+// in order; Deadline noDeadline lies; Queued() ≤ MaxOut and equals what was queued
 // minus what was ACKed; no more bytes delivered than received.
 func FuzzWindow(f *testing.F) {
 	for _, seed := range [][]byte{

@@ -41,6 +41,7 @@ type Window struct {
 	// BMC → console.
 	inSeq, inPrev, inPrev2 byte
 	inAcc                  int // characters of packet inSeq accepted so far
+	inLen                  int // length of the copy of packet inSeq last ACKed
 	ackPending             bool
 	ackSeq, ackCount       byte
 	deferred               []byte // a packet waiting for room, copied
@@ -106,6 +107,7 @@ func (w *Window) InFlightSince() time.Time {
 // the events the status bits carry.
 func (w *Window) Receive(p Packet, room int, now time.Time) (deliver []byte, ev Events) {
 	w.Received++
+	room = max(room, 0)
 	ev = w.status(p.Status)
 	if p.AckSeq != 0 && p.AckSeq == w.seq {
 		if p.Status&StatusNack != 0 {
@@ -124,9 +126,13 @@ func (w *Window) Receive(p Packet, room int, now time.Time) (deliver []byte, ev 
 		if w.deferred != nil && w.deferredSeq == p.Seq {
 			return nil, ev // still waiting for room; the ACK comes then
 		}
-		if len(p.Data) > w.inAcc && room > 0 {
+		// Only when the last ACK took the whole copy: after a partial ACK
+		// the BMC sends the rest under a new number (protocol.md §6.3), so
+		// taking it from this copy too would deliver it twice.
+		if w.inAcc == w.inLen && len(p.Data) > w.inAcc && room > 0 {
 			deliver = p.Data[w.inAcc:min(len(p.Data), w.inAcc+room)]
 			w.inAcc += len(deliver)
+			w.inLen = len(p.Data)
 		}
 		w.queueAck(p.Seq, min(w.inAcc, len(p.Data)))
 		return deliver, ev
@@ -144,14 +150,14 @@ func (w *Window) Receive(p Packet, room int, now time.Time) (deliver []byte, ev 
 		// No room: hold the ACK a little rather than NACK (after which
 		// some BMCs stop sending, protocol.md §6.4) or ACK nothing (after
 		// which they resend at once).
-		w.inAcc = 0
+		w.inAcc, w.inLen = 0, len(p.Data)
 		w.deferred = append(w.deferred[:0], p.Data...)
 		w.deferredSeq = p.Seq
 		w.deferredAt = now
 		return nil, ev
 	}
 	n := min(len(p.Data), room)
-	w.inAcc = n
+	w.inAcc, w.inLen = n, len(p.Data)
 	w.queueAck(p.Seq, n)
 	return p.Data[:n], ev
 }
@@ -164,7 +170,7 @@ func (w *Window) Room(room int, now time.Time) []byte {
 	}
 	n := min(len(w.deferred), room)
 	d := w.deferred[:n]
-	w.inAcc = n
+	w.inAcc, w.inLen = n, len(w.deferred)
 	w.queueAck(w.deferredSeq, n)
 	w.deferred = nil
 	return d
