@@ -196,7 +196,9 @@ start_console() {
     local out=$1 err=$2 t=$3; shift 3
     rm -f "$WORK/stdin.fifo"; mkfifo "$WORK/stdin.fifo"
     exec 7<>"$WORK/stdin.fifo"
-    timeout -k 5 "$t" "${GH[@]}" -C 3 "$@" <"$WORK/stdin.fifo" >"$out" 2>"$err" &
+    # 7>&-: ghmicons must not hold a write end of its own stdin FIFO, or it
+    # never sees end of input.
+    timeout -k 5 "$t" "${GH[@]}" -C 3 "$@" <"$WORK/stdin.fifo" >"$out" 2>"$err" 7>&- &
     GPID=$!
     track_pid "$GPID"
     connected() { grep -q 'connected to' "$err" || ! kill -0 "$GPID" 2>/dev/null; }
@@ -231,7 +233,8 @@ if ! start_console "$WORK/console_rx.bin" "$WORK/bulk.err" 180; then
 else
     t0=$(now)
     hostctl send "$WORK/to_console.bin" >/dev/null
-    cat "$WORK/to_host.bin" >&7
+    # bounded: fd 7 is also a reader, so a dead ghmicons would block cat forever
+    timeout 120 cat "$WORK/to_host.bin" >&7 || log "writing console input failed or timed out"
     in_done=; out_done=
     bulk_done() {
         local st rx sz
@@ -242,6 +245,11 @@ else
         [ -n "$in_done" ] && [ -n "$out_done" ]
     }
     wait_for 120 bulk_done || true
+    # console->host: use host.py's timestamp of the last byte (finer than polling)
+    if [ -n "$in_done" ]; then
+        st=$(hostctl stats); lr=${st#*last_rx=}; lr=${lr%% *}
+        in_done=$(awk -v a="$t0" -v b="$lr" 'BEGIN { printf "%.3f", b - a }')
+    fi
     stop_console_eof 30
     R=0; [ -n "$in_done" ] && cmp -s "$WORK/to_host.bin" "$WORK/host_rx.bin" || R=1
     check $R $PEER 3 "sol console->host ${BULK}B binary" \

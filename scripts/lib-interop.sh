@@ -76,20 +76,26 @@ since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; 
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) print "n/a"; else printf "%.0f B/s", n / s }'; }
 
 # ---- ports ----------------------------------------------------------------
-# free_ports N: N distinct ports free on 127.0.0.1 for both TCP and UDP.
+# free_ports N: N distinct ports free on 127.0.0.1 for both TCP and UDP, in
+# 20000-32767: FreeIPMI 1.6.10's ipmiconsole rejects "-h host:PORT" with
+# PORT > 32767 ("hostname invalid"), and this stays below the kernel's
+# ephemeral range (32768-60999 by default).
 free_ports() {
     /usr/bin/python3 - "$1" <<'EOF'
-import socket, sys
+import random, socket, sys
 n = int(sys.argv[1]); got = []; held = []
-while len(got) < n:
+for p in random.sample(range(20000, 32768), 2000):
+    if len(got) == n:
+        break
     t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        u.bind(("127.0.0.1", p))
+        t.bind(("127.0.0.1", p)); u.bind(("127.0.0.1", p))
     except OSError:
         t.close(); u.close(); continue
     held += [t, u]; got.append(p)
+if len(got) < n:
+    sys.exit("free_ports: could not find %d free ports" % n)
 print(" ".join(map(str, got)))
 EOF
 }

@@ -20,8 +20,9 @@ Control protocol: one text line per command, one reply line "OK ..." or
 "ERR ...".  A reconnecting ipmi_sim replaces the previous serial connection.
     ping                  -> OK pong
     connected             -> OK 1|0   (is ipmi_sim connected to the serial port)
-    echo                  rx mode: send back everything received (the default)
-    discard               rx mode: drop everything received
+    echo                  rx mode: send back everything received (the default);
+                          byte counters are reset
+    discard               rx mode: drop everything received; counters reset
     record PATH           rx mode: append received bytes to PATH (truncated
                           first); byte counters are reset
     stats                 -> OK rx=N tx=N first_rx=T last_rx=T tx_start=T
@@ -204,6 +205,8 @@ class Host:
         if cmd in ("echo", "discard"):
             with self.lock:
                 self.mode = cmd
+                self.rx = self.tx = 0
+                self.first_rx = self.last_rx = 0.0
                 if self.rec:
                     self.rec.close()
                     self.rec = None

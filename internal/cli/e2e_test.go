@@ -1,0 +1,648 @@
+package cli
+
+// End-to-end tests: the real ghmicons binary, built once in TestMain, run on
+// a pseudo-terminal or on pipes against the simulated BMC (pkg/fakebmc)
+// serving real RMCP+ over UDP loopback in this process. Every wait is
+// bounded and woken by the thing it waits for; nothing sleeps.
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+)
+
+// ghmiconsBin is the program under test, built by TestMain.
+var ghmiconsBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "ghmicons-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	out, err := exec.Command(goTool, "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		fmt.Fprintf(os.Stderr, "e2e: cannot find the module root (go env GOMOD: %q, %v)\n", gomod, err)
+		return 1
+	}
+	ghmiconsBin = filepath.Join(dir, "ghmicons")
+	args := []string{"build", "-o", ghmiconsBin}
+	if raceEnabled {
+		// Races in the program show as "WARNING: DATA RACE" on its stderr and
+		// exit status 66.
+		args = append(args, "-race")
+	}
+	build := exec.Command(goTool, append(args, "./cmd/ghmicons")...)
+	build.Dir = filepath.Dir(gomod)
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/ghmicons: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// ---- the simulated BMC ----
+
+// bmcEvents records the BMC's events as they happen, so a test can wait for
+// one without polling.
+type bmcEvents struct {
+	mu      sync.Mutex
+	list    []fakebmc.Event
+	changed chan struct{}
+}
+
+func newBMCEvents() *bmcEvents { return &bmcEvents{changed: make(chan struct{})} }
+
+// add is the server's OnEvent: called with the server lock held, so it only
+// records and wakes.
+func (e *bmcEvents) add(ev fakebmc.Event) {
+	e.mu.Lock()
+	e.list = append(e.list, ev)
+	close(e.changed)
+	e.changed = make(chan struct{})
+	e.mu.Unlock()
+}
+
+func (e *bmcEvents) count(kind string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, ev := range e.list {
+		if ev.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *bmcEvents) String() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var b strings.Builder
+	for _, ev := range e.list {
+		if ev.Kind == "request" {
+			continue
+		}
+		fmt.Fprintf(&b, " %s", ev.Kind)
+		if ev.Detail != "" {
+			fmt.Fprintf(&b, "(%s)", ev.Detail)
+		}
+	}
+	return b.String()
+}
+
+// waitKinds waits until each kind has happened at least once.
+func (e *bmcEvents) waitKinds(t *testing.T, d time.Duration, kinds ...string) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		e.mu.Lock()
+		ch := e.changed
+		e.mu.Unlock()
+		missing := ""
+		for _, k := range kinds {
+			if e.count(k) == 0 {
+				missing = k
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			t.Fatalf("the BMC saw no %q within %v; events:%s", missing, d, e)
+		}
+	}
+}
+
+// startBMC starts a simulated BMC on a fresh loopback port for this test.
+func startBMC(t *testing.T, cfg fakebmc.Config) (*fakebmc.Server, *bmcEvents) {
+	t.Helper()
+	ev := newBMCEvents()
+	cfg.OnEvent = ev.add
+	srv, err := fakebmc.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv, ev
+}
+
+// ---- the program ----
+
+// proc is a running ghmicons.
+type proc struct {
+	cmd    *exec.Cmd
+	done   chan struct{}
+	err    error
+	stdout *watchBuf // pipe mode only
+	stderr *watchBuf // pipe mode only
+	stdin  io.WriteCloser
+}
+
+// ghmiconsEnv is the environment with the BMC password in IPMI_PASSWORD.
+func ghmiconsEnv(password string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "IPMI_PASSWORD=") || strings.HasPrefix(kv, "IPMITOOL_PASSWORD=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "IPMI_PASSWORD="+password)
+	if raceEnabled {
+		// A race-enabled program otherwise waits a second before exiting 0.
+		env = append(env, "GORACE=atexit_sleep_ms=0")
+	}
+	return env
+}
+
+// attachArgs are the arguments that attach to srv.
+func attachArgs(addr string, extra ...string) []string {
+	return append([]string{"-H", addr, "-U", "admin", "-E"}, extra...)
+}
+
+func (p *proc) start(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("starting ghmicons: %v", err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+}
+
+// startOnPTY runs ghmicons with the terminal as its stdin, stdout, stderr
+// and controlling terminal.
+func startOnPTY(t *testing.T, tty *pty, password string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(ghmiconsBin, args...)
+	cmd.Env = ghmiconsEnv(password)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty.slave, tty.slave, tty.slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	p.start(t)
+	return p
+}
+
+// startOnPipes runs ghmicons with pipes: stdin to write, stdout and stderr
+// collected.
+func startOnPipes(t *testing.T, password string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(ghmiconsBin, args...)
+	cmd.Env = ghmiconsEnv(password)
+	p := &proc{cmd: cmd, done: make(chan struct{}), stdout: newWatchBuf(), stderr: newWatchBuf()}
+	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	w, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.stdin = w
+	p.start(t)
+	return p
+}
+
+// wait waits for the program to exit and returns its exit status.
+func (p *proc) wait(t *testing.T, d time.Duration) int {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-p.done:
+	case <-timer.C:
+		_ = p.cmd.Process.Signal(syscall.SIGQUIT) // a goroutine dump, for the failure report
+		<-p.done
+		t.Fatalf("ghmicons did not exit within %v%s", d, p.output())
+	}
+	var ee *exec.ExitError
+	if p.err != nil && !errors.As(p.err, &ee) {
+		t.Fatalf("waiting for ghmicons: %v", p.err)
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func (p *proc) output() string {
+	if p.stderr == nil {
+		return ""
+	}
+	return fmt.Sprintf("\nstderr:\n%s\nstdout:\n%s", p.stderr, quoteTail(p.stdout.Bytes()))
+}
+
+func (p *proc) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
+func (p *proc) write(t *testing.T, s string) {
+	t.Helper()
+	if _, err := io.WriteString(p.stdin, s); err != nil {
+		t.Fatalf("writing %q to ghmicons: %v", s, err)
+	}
+}
+
+const (
+	short = 5 * time.Second  // for anything that takes milliseconds when it works
+	long  = 15 * time.Second // for the bulk transfer and the BMC restart
+)
+
+// ---- 1. a session on a terminal ----
+
+func TestE2ETerminalEchoAndQuit(t *testing.T) {
+	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: fakebmc.EchoHost{}}})
+	tty := openPTY(t)
+	before := tty.termios(t)
+	p := startOnPTY(t, tty, "password", attachArgs(srv.Addr())...)
+
+	// Raw mode is on once "connected" is printed: typing before that would be
+	// echoed by the terminal itself, not by the host.
+	tty.screen.waitFor(t, "connected message", "[ghmicons] connected to", short)
+	raw := tty.termios(t)
+	if raw.Lflag&(syscall.ECHO|syscall.ICANON|syscall.ISIG) != 0 {
+		t.Errorf("terminal not raw while attached: lflag %#o", raw.Lflag)
+	}
+	mark := len(tty.screen.Bytes())
+	tty.typeKeys(t, "hello\r")
+	if !tty.screen.waitUntil(short, func(b []byte) bool { return bytes.Contains(b[mark:], []byte("hello\r")) }) {
+		t.Fatalf("no echo of hello; screen:\n%s", quoteTail(tty.screen.Bytes()))
+	}
+	tty.typeKeys(t, "~.")
+	if code := p.wait(t, short); code != ExitOK {
+		t.Fatalf("exit status %d after ~., want 0; screen:\n%s", code, quoteTail(tty.screen.Bytes()))
+	}
+	sameModes(t, before, tty.termios(t))
+	if bytes.Contains(tty.screen.Bytes()[mark:], []byte("~")) {
+		t.Errorf("the escape reached the screen (sent to the host?): %q", tty.screen.Bytes()[mark:])
+	}
+	ev.waitKinds(t, short, "deactivate", "session-close")
+}
+
+// ---- 2. signals ----
+
+func TestE2ESignalRestoresAndCloses(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			srv, ev := startBMC(t, fakebmc.Config{})
+			tty := openPTY(t)
+			before := tty.termios(t)
+			p := startOnPTY(t, tty, "password", attachArgs(srv.Addr())...)
+			tty.screen.waitFor(t, "connected message", "[ghmicons] connected to", short)
+			p.signal(t, sig)
+			if code := p.wait(t, short); code != ExitSignal {
+				t.Errorf("exit status %d after %v, want %d; screen:\n%s", code, sig, ExitSignal, quoteTail(tty.screen.Bytes()))
+			}
+			sameModes(t, before, tty.termios(t))
+			ev.waitKinds(t, short, "deactivate", "session-close")
+		})
+	}
+}
+
+// ---- 3. BREAK ----
+
+// breakHost reports every BREAK the console sends.
+type breakHost struct{ breaks chan struct{} }
+
+func (h breakHost) Run(line *fakebmc.Line, done <-chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case <-line.Breaks():
+			select {
+			case h.breaks <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func TestE2EBreakReachesHost(t *testing.T) {
+	host := breakHost{breaks: make(chan struct{}, 16)}
+	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
+	tty := openPTY(t)
+	p := startOnPTY(t, tty, "password", attachArgs(srv.Addr())...)
+	tty.screen.waitFor(t, "connected message", "[ghmicons] connected to", short)
+	tty.typeKeys(t, "~B") // at the start of the session
+	select {
+	case <-host.breaks:
+	case <-time.After(short):
+		t.Fatalf("no BREAK reached the host; screen:\n%s", quoteTail(tty.screen.Bytes()))
+	}
+	tty.screen.waitFor(t, "break message", "BREAK sent", short)
+	tty.typeKeys(t, "~.") // right after an escape another one counts, as in ssh
+	if code := p.wait(t, short); code != ExitOK {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	if n := len(host.breaks); n != 0 {
+		t.Errorf("the host got %d BREAKs more than the one sent", n)
+	}
+	if n := ev.count("break"); n != 1 {
+		t.Errorf("the BMC saw %d break events, want 1; events:%s", n, ev)
+	}
+}
+
+// ---- 4. power and boot device from the ~C prompt ----
+
+func TestE2EPromptPowerCycleAndBootdev(t *testing.T) {
+	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: &fakebmc.DemoHost{LineDelay: time.Millisecond}}})
+	tty := openPTY(t)
+	before := tty.termios(t)
+	p := startOnPTY(t, tty, "password", attachArgs(srv.Addr())...)
+	s := tty.screen
+	s.waitFor(t, "first boot", "demo login:", short)
+	if n := strings.Count(s.String(), "Boot device: disk"); n != 1 {
+		t.Fatalf("first boot log shows %d× %q, want 1", n, "Boot device: disk")
+	}
+
+	// ~C power cycle, confirmed: the host boots again, from disk.
+	tty.typeKeys(t, "~C")
+	s.waitCount(t, "prompt", "ghmicons> ", 1, short)
+	tty.typeKeys(t, "power cycle\r")
+	s.waitCount(t, "confirmation", "[y/N]", 1, short)
+	tty.typeKeys(t, "y")
+	s.waitCount(t, "second boot", "Boot device: disk", 2, short)
+	s.waitCount(t, "second boot", "demo login:", 2, short)
+
+	// ~C bootdev pxe, then ~C power cycle: the next boot is from the network.
+	tty.typeKeys(t, "\r~C")
+	s.waitCount(t, "prompt", "ghmicons> ", 2, short)
+	tty.typeKeys(t, "bootdev pxe\r")
+	s.waitFor(t, "bootdev answer", "boot device set to pxe", short)
+	tty.typeKeys(t, "\r~C")
+	s.waitCount(t, "prompt", "ghmicons> ", 3, short)
+	tty.typeKeys(t, "power cycle\r")
+	s.waitCount(t, "confirmation", "[y/N]", 2, short)
+	tty.typeKeys(t, "y")
+	s.waitFor(t, "third boot", "Boot device: pxe", short)
+	s.waitCount(t, "third boot", "demo login:", 3, short)
+	if n := strings.Count(s.String(), "Boot device: disk"); n != 2 {
+		t.Errorf("%d boots from disk, want 2", n)
+	}
+	if n := ev.count("chassis-control"); n != 2 {
+		t.Errorf("%d chassis-control events, want 2; events:%s", n, ev)
+	}
+	if f := srv.Chassis().BootFlags(); f.Valid {
+		t.Errorf("the one-time boot override is still set after the boot: %v", f)
+	}
+
+	tty.typeKeys(t, "\r~.")
+	if code := p.wait(t, short); code != ExitOK {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	sameModes(t, before, tty.termios(t))
+}
+
+// ---- 5. authentication failure ----
+
+func TestE2EWrongPassword(t *testing.T) {
+	srv, ev := startBMC(t, fakebmc.Config{})
+	start := time.Now()
+	p := startOnPipes(t, "wrong", attachArgs(srv.Addr())...)
+	code := p.wait(t, short)
+	if code != ExitAuth {
+		t.Errorf("exit status %d, want %d%s", code, ExitAuth, p.output())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v to fail, want < 5s", d)
+	}
+	stderr := p.stderr.String()
+	if strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") || !strings.HasPrefix(stderr, "ghmicons: ") {
+		t.Errorf("stderr is not one line starting with \"ghmicons: \": %q", stderr)
+	}
+	if out := p.stdout.Bytes(); len(out) != 0 {
+		t.Errorf("stdout not empty: %q", out)
+	}
+	if n := ev.count("session-open"); n != 0 {
+		t.Errorf("a session opened with the wrong password; events:%s", ev)
+	}
+}
+
+// ---- 6. pipe mode is binary-clean ----
+
+func TestE2EPipeBinaryClean(t *testing.T) {
+	srv, ev := startBMC(t, fakebmc.Config{})
+	in := make([]byte, 1<<20)
+	if _, err := rand.Read(in); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	p := startOnPipes(t, "password", attachArgs(srv.Addr())...)
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := p.stdin.Write(in)
+		if cerr := p.stdin.Close(); err == nil {
+			err = cerr
+		}
+		wrote <- err
+	}()
+	code := p.wait(t, long)
+	if err := <-wrote; err != nil {
+		t.Fatalf("writing stdin: %v", err)
+	}
+	t.Logf("1 MiB through the echo host and back in %v", time.Since(start).Round(time.Millisecond))
+	if code != ExitOK {
+		t.Errorf("exit status %d at end of input, want 0%s", code, p.output())
+	}
+	out := p.stdout.Bytes()
+	if !bytes.Equal(out, in) {
+		i := 0
+		for i < len(out) && i < len(in) && out[i] == in[i] {
+			i++
+		}
+		t.Fatalf("stdout differs from the input: %d bytes out, %d in, first difference at %d", len(out), len(in), i)
+	}
+	stderr := p.stderr.String()
+	for _, want := range []string{"ghmicons: connected to", "ghmicons: disconnected"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q: %q", want, stderr)
+		}
+	}
+	for _, line := range strings.SplitAfter(stderr, "\n") {
+		if line != "" && (!strings.HasPrefix(line, "ghmicons: ") || !strings.HasSuffix(line, "\n")) {
+			t.Errorf("stderr line not a ghmicons message: %q", line)
+		}
+	}
+	ev.waitKinds(t, short, "deactivate", "session-close")
+}
+
+// ---- 7. the log ----
+
+// linesHost prints hostOutput once, when it first receives input.
+type linesHost struct{}
+
+const hostOutput = "first line\r\nsecond line\r\n\r\nno newline at the end"
+
+func (linesHost) Run(line *fakebmc.Line, done <-chan struct{}) {
+	buf := make([]byte, 256)
+	said := false
+	for {
+		if _, err := line.Read(buf); err != nil {
+			return
+		}
+		if !said {
+			said = true
+			if _, err := line.Write([]byte(hostOutput)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// runLogged attaches in pipe mode with --log, makes the host print
+// hostOutput, ends the session and returns the log.
+func runLogged(t *testing.T, extra ...string) string {
+	t.Helper()
+	srv, _ := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: linesHost{}}})
+	logFile := filepath.Join(t.TempDir(), "console.log")
+	p := startOnPipes(t, "password", attachArgs(srv.Addr(), append([]string{"--log", logFile}, extra...)...)...)
+	p.stderr.waitFor(t, "connected message", "ghmicons: connected to", short)
+	p.write(t, "go\n")
+	p.stdout.waitFor(t, "host output", hostOutput, short)
+	p.stdin.Close()
+	if code := p.wait(t, short); code != ExitOK {
+		t.Fatalf("exit status %d, want 0%s", code, p.output())
+	}
+	if got := p.stdout.String(); got != hostOutput {
+		t.Errorf("stdout %q, want exactly the host output %q", got, hostOutput)
+	}
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestE2ELogPlain(t *testing.T) {
+	log := runLogged(t)
+	// Marked lines are whole lines; between them, the host output exactly.
+	first, rest, ok := strings.Cut(log, "\n")
+	if !ok || !strings.HasPrefix(first, "[ghmicons] connected to ") {
+		t.Fatalf("the log does not start with the connected line: %q", log)
+	}
+	if !strings.HasPrefix(rest, hostOutput) {
+		t.Fatalf("the host output is not in the log as received:\nlog  %q\nwant %q after the first line", log, hostOutput)
+	}
+	tail := rest[len(hostOutput):]
+	// The host's last line has no newline: the note must start a line.
+	if tail != "\n[ghmicons] disconnected\n" {
+		t.Errorf("after the host output the log has %q, want %q", tail, "\n[ghmicons] disconnected\n")
+	}
+}
+
+func TestE2ELogTimestamps(t *testing.T) {
+	log := runLogged(t, "--log-timestamps")
+	if !strings.HasSuffix(log, "\n") {
+		t.Errorf("the log does not end with a newline: %q", log)
+	}
+	lines := strings.Split(strings.TrimSuffix(log, "\n"), "\n")
+	var connected bool
+	var text []string
+	for _, l := range lines {
+		stamp, rest, ok := strings.Cut(l, " ")
+		if !ok {
+			t.Errorf("log line without a timestamp: %q", l)
+			continue
+		}
+		ts, err := time.Parse(time.RFC3339Nano, stamp)
+		if err != nil {
+			t.Errorf("log line does not start with an RFC 3339 timestamp: %q: %v", l, err)
+			continue
+		}
+		if d := time.Since(ts); d < 0 || d > time.Minute {
+			t.Errorf("timestamp %v is %v from now", ts, d)
+		}
+		if strings.HasPrefix(rest, "[ghmicons] connected to ") {
+			connected = true
+		}
+		if !strings.HasPrefix(rest, "[ghmicons] ") {
+			text = append(text, rest)
+		}
+	}
+	if !connected {
+		t.Errorf("no timestamped \"[ghmicons] connected\" line in the log:\n%s", log)
+	}
+	// Without the stamps and the notes, the host output is all there.
+	if got, want := strings.Join(text, "\n"), hostOutput; got != want {
+		t.Errorf("host output in the log %q, want %q", got, want)
+	}
+}
+
+// ---- 8. reconnection across a BMC restart ----
+
+func TestE2EReconnectAfterBMCRestart(t *testing.T) {
+	// A fixed port, so the restarted BMC is at the same address.
+	probe, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := probe.LocalAddr().String()
+	probe.Close()
+	serve := func() *fakebmc.Server {
+		t.Helper()
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			t.Fatalf("listening again on %s: %v", addr, err)
+		}
+		srv := fakebmc.New(fakebmc.Config{})
+		go srv.Serve(pc) //nolint:errcheck // Close ends it
+		t.Cleanup(func() { srv.Close() })
+		return srv
+	}
+	first := serve()
+	p := startOnPipes(t, "password", attachArgs(addr, "--reconnect", "--keep-open", "--keepalive", "1s",
+		"--timeout", "200ms", "--retries", "1")...)
+	p.stderr.waitFor(t, "connected message", "ghmicons: connected to", short)
+	p.write(t, "before\n")
+	p.stdout.waitFor(t, "echo before the restart", "before\n", short)
+
+	first.Close() // the BMC reboots: every session is gone
+	serve()
+	p.stderr.waitFor(t, "reconnection", "reconnected", long)
+	p.write(t, "after\n")
+	p.stdout.waitFor(t, "echo after the restart", "after\n", short)
+	if got := p.stdout.String(); got != "before\nafter\n" {
+		t.Errorf("stdout %q, want %q", got, "before\nafter\n")
+	}
+	p.signal(t, syscall.SIGTERM)
+	if code := p.wait(t, short); code != ExitSignal {
+		t.Errorf("exit status %d after SIGTERM, want %d%s", code, ExitSignal, p.output())
+	}
+	t.Logf("stderr:\n%s", p.stderr)
+}
