@@ -185,8 +185,12 @@ func (c *console) stream() *sol.Stream {
 
 // connect opens a session and activates SOL.
 func (c *console) connect(ctx context.Context) (*sol.Stream, error) {
-	c.debugf("connecting to %s as %q, privilege %s, cipher suites %v", c.addr, c.scfg.Username, c.scfg.Privilege, c.scfg.CipherSuites)
-	s, err := ipmi.Dial(ctx, c.o.network(), c.addr, c.scfg)
+	c.debugf("connecting to %s as %q, privilege %s, cipher suites %s", c.addr, c.scfg.Username, c.scfg.Privilege, suitesText(c.scfg.CipherSuites))
+	cfg := c.scfg
+	if c.debug != nil {
+		cfg.Trace = (&tracer{w: c.debug}).event
+	}
+	s, err := ipmi.Dial(ctx, c.o.network(), c.addr, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -291,11 +291,14 @@ func (s *Server) handle(b []byte, from net.Addr) {
 	}
 	ss.window.Accept(h.Seq)
 	ss.lastSeen = time.Now()
-	ss.addr = from
+	// Answers go where the requests came from: IPMI and SOL may use
+	// different ports (the SOL port of Activate Payload's answer).
 	switch h.PayloadType {
 	case ipmi.PayloadIPMI:
+		ss.addr = from
 		s.handleRequest(ss, payload)
 	case ipmi.PayloadSOL:
+		ss.solAddr = from
 		s.sol.handlePacket(ss, payload)
 	default:
 		s.drop()

@@ -12,7 +12,8 @@ import (
 // session is one RMCP+ session; all fields are guarded by Server.mu.
 type session struct {
 	bmcID, consoleID uint32
-	addr             net.Addr
+	addr             net.Addr // where IPMI requests come from
+	solAddr          net.Addr // where SOL packets come from, nil before the first
 	suite            ipmi.CipherSuite
 	user             *User
 	hs               ipmi.Handshake
@@ -61,7 +62,11 @@ func (s *Server) send(ss *session, pt ipmi.PayloadType, payload []byte) {
 		return
 	}
 	s.wbuf = pkt[:0]
-	s.write(pkt, ss.addr)
+	to := ss.addr
+	if pt == ipmi.PayloadSOL && ss.solAddr != nil {
+		to = ss.solAddr
+	}
+	s.write(pkt, to)
 }
 
 // handleSetup handles session-less RMCP+ packets; s.mu held.

@@ -38,6 +38,20 @@ type Config struct {
 	Retries int
 	// Rand supplies session IDs, RAKP randoms and IVs; nil means crypto/rand.
 	Rand io.Reader
+	// Trace, if set, sees every in-session packet sent and accepted, after
+	// decryption: payload type, session sequence number and payload. It
+	// never sees keys or passwords (setup messages are not traced). It runs
+	// on the sending goroutine or the reader and must not block.
+	Trace func(TraceEvent)
+}
+
+// TraceEvent describes one in-session packet for a protocol trace.
+type TraceEvent struct {
+	Sent        bool
+	PayloadType PayloadType
+	Seq         uint32
+	Payload     []byte // valid only during the call
+	Err         error
 }
 
 func (c *Config) tries() int {
@@ -117,10 +131,11 @@ type Session struct {
 	bmcID     uint32
 	privilege Privilege
 
-	sendMu sync.Mutex // guards seal, outSeq and wbuf
-	seal   *SessionCipher
-	outSeq uint32
-	wbuf   []byte
+	sendMu  sync.Mutex // guards seal, outSeq, wbuf and solPort
+	seal    *SessionCipher
+	outSeq  uint32
+	wbuf    []byte
+	solPort uint16 // SOL goes to this port when non-zero
 
 	// Owned by the reader goroutine.
 	open   *SessionCipher
@@ -278,6 +293,26 @@ func (s *Session) SetSOLHandler(fn func(payload []byte)) {
 	s.mu.Unlock()
 }
 
+// SetSOLPort makes SOL payloads go to another UDP port of the BMC, as an
+// Activate Payload answer may ask. Port 0 restores the session's port.
+func (s *Session) SetSOLPort(port uint16) error {
+	if _, ok := s.conn.(PortTransport); !ok && port != 0 {
+		return fmt.Errorf("ipmi: the BMC wants SOL on port %d, which this transport cannot reach", port)
+	}
+	s.sendMu.Lock()
+	s.solPort = port
+	s.sendMu.Unlock()
+	return nil
+}
+
+// SessionPort is the UDP port the session talks to, 0 if not UDP.
+func (s *Session) SessionPort() uint16 {
+	if t, ok := s.conn.(*udpTransport); ok {
+		return t.peer.Port()
+	}
+	return 0
+}
+
 // SendSOL sends one SOL payload (header and characters) in the session.
 func (s *Session) SendSOL(payload []byte) error {
 	return s.sendPayload(PayloadSOL, payload)
@@ -292,7 +327,14 @@ func (s *Session) sendPayload(pt PayloadType, payload []byte) error {
 	pkt, err := s.seal.Seal(s.wbuf[:0], pt, s.bmcID, s.outSeq, payload)
 	if err == nil {
 		s.wbuf = pkt[:0]
-		_, err = s.conn.Write(pkt)
+		if pt == PayloadSOL && s.solPort != 0 {
+			_, err = s.conn.(PortTransport).WriteToPort(pkt, s.solPort)
+		} else {
+			_, err = s.conn.Write(pkt)
+		}
+	}
+	if s.cfg.Trace != nil {
+		s.cfg.Trace(TraceEvent{Sent: true, PayloadType: pt, Seq: s.outSeq, Payload: payload, Err: err})
 	}
 	s.sendMu.Unlock()
 	if err != nil {
@@ -451,6 +493,9 @@ func (s *Session) handle(b []byte) {
 	// Only authentic packets move the window (protocol.md §3).
 	s.window.Accept(h.Seq)
 	s.st.received.Add(1)
+	if s.cfg.Trace != nil {
+		s.cfg.Trace(TraceEvent{PayloadType: h.PayloadType, Seq: h.Seq, Payload: payload})
+	}
 	switch h.PayloadType {
 	case PayloadIPMI:
 		s.dispatchResponse(payload)

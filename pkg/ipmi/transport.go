@@ -50,21 +50,64 @@ func HostPort(addr string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// DialUDP opens a connected UDP socket to the BMC. network is "udp", "udp4"
-// or "udp6".
+// DialUDP opens a UDP socket for talking to the BMC. network is "udp",
+// "udp4" or "udp6". The socket is not connected, so that SOL can continue
+// on another port when the BMC asks for it (Activate Payload's port field);
+// datagrams from any other address are ignored.
 func DialUDP(network, addr string) (Transport, error) {
 	hp, err := HostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	c, err := net.Dial(network, hp)
+	ra, err := net.ResolveUDPAddr(network, hp)
 	if err != nil {
 		return nil, fmt.Errorf("ipmi: %w", err)
 	}
-	if u, ok := c.(*net.UDPConn); ok {
-		// Bulk console output arrives as one datagram per ACK; a larger buffer
-		// only matters under bursts, but costs nothing.
-		_ = u.SetReadBuffer(1 << 20)
+	laddr := &net.UDPAddr{}
+	if ra.IP.To4() != nil && network != "udp6" {
+		network, laddr.IP = "udp4", net.IPv4zero
 	}
-	return c.(Transport), nil
+	c, err := net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, fmt.Errorf("ipmi: %w", err)
+	}
+	// Bulk console output arrives as one datagram per ACK; a larger buffer
+	// only matters under bursts, but costs nothing.
+	_ = c.SetReadBuffer(1 << 20)
+	return &udpTransport{c: c, peer: ra.AddrPort(), raddr: ra}, nil
+}
+
+// udpTransport is an unconnected UDP socket bound to one BMC address.
+type udpTransport struct {
+	c     *net.UDPConn
+	peer  netip.AddrPort
+	raddr *net.UDPAddr
+}
+
+func (t *udpTransport) Read(b []byte) (int, error) {
+	for {
+		n, from, err := t.c.ReadFromUDPAddrPort(b)
+		if err != nil {
+			return n, err
+		}
+		if from.Addr().Unmap() == t.peer.Addr().Unmap() {
+			return n, nil
+		}
+	}
+}
+
+func (t *udpTransport) Write(b []byte) (int, error) { return t.c.WriteToUDPAddrPort(b, t.peer) }
+
+// WriteToPort sends to the BMC's address on another port.
+func (t *udpTransport) WriteToPort(b []byte, port uint16) (int, error) {
+	return t.c.WriteToUDPAddrPort(b, netip.AddrPortFrom(t.peer.Addr(), port))
+}
+
+func (t *udpTransport) Close() error         { return t.c.Close() }
+func (t *udpTransport) RemoteAddr() net.Addr { return t.raddr }
+
+// PortTransport is a Transport that can also reach the BMC on another port.
+type PortTransport interface {
+	Transport
+	WriteToPort(b []byte, port uint16) (int, error)
 }

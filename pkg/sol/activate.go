@@ -43,6 +43,14 @@ func Activate(ctx context.Context, sess *ipmi.Session, cfg Config) (*Stream, err
 		// characters fit every BMC seen (ipmi_sim's buffer is 32).
 		maxChars = 28
 	}
+	// A BMC may ask for SOL on another port. Its own port, or that port
+	// byte-swapped (pyghmi's BMC sends it big-endian), means "this one".
+	if p, sp := resp.Port, sess.SessionPort(); p != 0 && sp != 0 && p != sp && p != sp>>8|sp<<8 {
+		if err := sess.SetSOLPort(p); err != nil {
+			_ = deactivate(ctx, sess, inst)
+			return nil, fmt.Errorf("sol: %w", err)
+		}
+	}
 	st := newStream(sess, cfg, inst, min(maxChars, MaxChars))
 	st.start()
 	return st, nil

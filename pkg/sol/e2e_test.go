@@ -178,3 +178,55 @@ func countDiff(a, b []byte) int {
 var _ = errors.Is
 var _ = synctest.Test
 var _ = memnet.Addr("")
+
+// TestSOLOnAnotherPort: the BMC answers Activate Payload with another port;
+// SOL continues there (a relay on that port forwards to the BMC).
+func TestSOLOnAnotherPort(t *testing.T) {
+	host := newSinkHost()
+	bmcPC, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	relayPort := uint16(relay.LocalAddr().(*net.UDPAddr).Port)
+	srv := fakebmc.New(fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host, ReportPort: relayPort}})
+	go srv.Serve(bmcPC)
+	defer srv.Close()
+	var relayed sync.WaitGroup
+	relayed.Go(func() {
+		var client net.Addr
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := relay.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if from.String() == bmcPC.LocalAddr().String() {
+				if client != nil {
+					relay.WriteTo(buf[:n], client)
+				}
+				continue
+			}
+			client = from
+			relay.WriteTo(buf[:n], bmcPC.LocalAddr())
+		}
+	})
+	sess := dialUDP(t, bmcPC.LocalAddr().String(), admin)
+	st, err := sol.Activate(context.Background(), sess, sol.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Write([]byte("via the other port"))
+	if got := host.waitFor(18); string(got) != "via the other port" {
+		t.Fatalf("host got %q", got)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	relay.Close()
+	relayed.Wait()
+}

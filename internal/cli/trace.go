@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/ghmicons/ghmicons/pkg/ipmi"
+	"github.com/ghmicons/ghmicons/pkg/sol"
+)
+
+// tracer writes the --debug protocol trace: one line per in-session packet,
+// decoded. Setup messages (which carry key-exchange codes) are not traced,
+// and the session never hands keys or passwords to the trace.
+type tracer struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (t *tracer) event(e ipmi.TraceEvent) {
+	dir := "<-"
+	if e.Sent {
+		dir = "->"
+	}
+	var what string
+	switch e.PayloadType {
+	case ipmi.PayloadIPMI:
+		m, err := ipmi.ParseMessage(e.Payload)
+		if err != nil {
+			what = fmt.Sprintf("IPMI undecodable (%v)", err)
+			break
+		}
+		what = fmt.Sprintf("IPMI %s rqSeq %d", ipmi.CommandName(m.NetFn, m.Cmd), m.Seq)
+		if m.IsResponse() && len(m.Data) > 0 {
+			what += fmt.Sprintf(" cc 0x%02x data % x", m.Data[0], m.Data[1:])
+		} else {
+			what += fmt.Sprintf(" data % x", m.Data)
+		}
+	case ipmi.PayloadSOL:
+		p, err := sol.ParsePacket(e.Payload)
+		if err != nil {
+			what = "SOL undecodable"
+			break
+		}
+		what = fmt.Sprintf("SOL seq %d ack %d accepted %d status 0x%02x chars %d", p.Seq, p.AckSeq, p.Accepted, p.Status, len(p.Data))
+	default:
+		what = fmt.Sprintf("payload type 0x%02x, %d bytes", e.PayloadType, len(e.Payload))
+	}
+	if e.Err != nil {
+		what += fmt.Sprintf(" (send failed: %v)", e.Err)
+	}
+	t.mu.Lock()
+	fmt.Fprintf(t.w, "%s trace: %s session seq %d %s\n", time.Now().Format("15:04:05.000000"), dir, e.Seq, what)
+	t.mu.Unlock()
+}
+
+func suitesText(s []uint8) string {
+	if s == nil {
+		return "negotiated (17, then 3)"
+	}
+	return fmt.Sprint(s)
+}
