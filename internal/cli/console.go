@@ -32,8 +32,9 @@ type console struct {
 	debug   io.Writer
 	banner  string
 	outMu   sync.Mutex // serialises writes to the terminal (stdout and messages)
-	termMu  sync.Mutex // guards raw and saved
+	termMu  sync.Mutex // guards raw, saved and done
 	raw     bool
+	done    bool
 	saved   *term.State
 	streamM sync.Mutex
 	st      *sol.Stream
@@ -114,33 +115,40 @@ func attach(o *options, addr string, cfg ipmi.Config, env Env, banner func(*cons
 			return err
 		}
 	}
-	defer c.leaveRaw()
+	defer c.finish()
 	defer func() {
 		if r := recover(); r != nil {
-			c.leaveRaw()
+			c.finish()
 			panic(r)
 		}
 	}()
 	return c.loop()
 }
 
+// enterRaw puts the terminal in raw mode. The modes found the first time
+// are what every way out restores. After SIGCONT it is called again and
+// re-applies raw mode whatever the shell did to the terminal meanwhile.
 func (c *console) enterRaw() error {
 	if !c.tty {
 		return nil
 	}
 	c.termMu.Lock()
 	defer c.termMu.Unlock()
-	if c.raw {
+	if c.done {
 		return nil
 	}
 	st, err := term.MakeRaw(int(c.env.Stdin.Fd()))
 	if err != nil {
 		return fmt.Errorf("terminal: %w", err)
 	}
-	c.saved, c.raw = st, true
+	if c.saved == nil {
+		c.saved = st
+	}
+	c.raw = true
 	return nil
 }
 
+// leaveRaw restores the modes the terminal had at the start.
 func (c *console) leaveRaw() {
 	c.termMu.Lock()
 	defer c.termMu.Unlock()
@@ -148,6 +156,15 @@ func (c *console) leaveRaw() {
 		_ = term.Restore(int(c.env.Stdin.Fd()), c.saved)
 		c.raw = false
 	}
+}
+
+// finish restores the terminal for good: a late SIGCONT must not make it
+// raw again.
+func (c *console) finish() {
+	c.leaveRaw()
+	c.termMu.Lock()
+	c.done = true
+	c.termMu.Unlock()
 }
 
 // say prints one of ghmicons's own messages: marked, on stderr (stdout is
@@ -533,8 +550,9 @@ func (c *console) suspend() {
 	c.say("suspended; fg to resume")
 	c.leaveRaw()
 	_ = syscall.Kill(syscall.Getpid(), syscall.SIGTSTP)
-	// Back in raw mode on SIGCONT (see attach), or here if the stop did not
-	// happen (no job control).
+	// Raw again on SIGCONT (see attach), whatever the shell did to the
+	// terminal meanwhile; and here, in case the stop did not happen (no job
+	// control).
 	_ = c.enterRaw()
 }
 
