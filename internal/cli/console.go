@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"github.com/ghmicons/ghmicons/pkg/escape"
@@ -103,7 +104,11 @@ func attach(o *options, addr string, cfg ipmi.Config, env Env, banner func(*cons
 		for {
 			select {
 			case s := <-sigs:
-				c.quit <- &signalError{sig: s.String()}
+				name := s.String()
+				if ss, ok := s.(syscall.Signal); ok && unix.SignalName(ss) != "" {
+					name = unix.SignalName(ss)
+				}
+				c.quit <- &signalError{sig: name}
 				return
 			case <-cont:
 				c.enterRaw()
