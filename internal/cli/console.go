@@ -251,8 +251,17 @@ func (c *console) loop() error {
 	for {
 		// (Re)connect.
 		st, err := c.connectWithRetry(&bo, input, &stdinEOF)
+		if q, ok := err.(quitErr); ok {
+			// ~. or a signal while waiting to reconnect.
+			return q.err
+		}
 		if err != nil {
 			return err
+		}
+		if st == nil {
+			// End of input while waiting to reconnect: done, as ever at
+			// end of input.
+			return nil
 		}
 		c.streamM.Lock()
 		c.st = st
@@ -332,7 +341,7 @@ func (c *console) connectWithRetry(bo *backoff, input chan inputChunk, stdinEOF 
 			if st != nil {
 				c.closeStream(st)
 			}
-			return nil, qerr
+			return nil, quitErr{err: qerr}
 		default:
 		}
 		if err == nil {
@@ -351,7 +360,7 @@ func (c *console) connectWithRetry(bo *backoff, input chan inputChunk, stdinEOF 
 				break wait
 			case qerr := <-c.quit:
 				t.Stop()
-				return nil, qerr
+				return nil, quitErr{err: qerr}
 			case in := <-input:
 				if in.err != nil {
 					*stdinEOF = true
