@@ -12,6 +12,17 @@
 # Environment:
 #   GHMICONS_BIN_DIR   use prebuilt fakebmc from this directory (else go build)
 #   PAYLOAD_KIB        size of the SOL output payload (default 300)
+#   IPMICONSOLE_PACE   bytes/s at which the host writes the payload for
+#                      ipmiconsole (default 65536; 0 = as fast as possible).
+#                      ipmiconsole (FreeIPMI 1.6.10) ACKs every SOL packet but
+#                      keeps only a 16 KiB buffer towards its terminal; when
+#                      output arrives faster than the pty drains it drops data
+#                      and quits with "[error received]: internal error"
+#                      (libipmiconsole _sol_bmc_to_remote_console_packet,
+#                      "scbuf_write: dropped data").  fakebmc can burst at
+#                      ~1-2 MB/s, far beyond a real serial line, so this
+#                      happened in ~2 of 5 unpaced runs.  ipmitool gets the
+#                      payload unpaced.
 #   KEEP_WORK=1        keep the temp dir (logs) after the run
 #
 # Interactive SOL clients need a terminal: each runs under `script -qefc`
@@ -32,6 +43,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 . "$HERE/lib-interop.sh"
 
 PAYLOAD_KIB=${PAYLOAD_KIB:-300}
+IPMICONSOLE_PACE=${IPMICONSOLE_PACE:-65536}
 T_START=$(now)
 WORK=$(mktemp -d /tmp/interop-clients.XXXXXX)
 SOLHOST=$HERE/clients/solhost.py
@@ -59,6 +71,7 @@ trap 'exit 130' INT TERM
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 not found"
 need_cmd ipmitool ipmi-chassis ipmipower ipmiconsole script timeout mkfifo awk grep
 [[ "$PAYLOAD_KIB" =~ ^[0-9]+$ ]] && [ "$PAYLOAD_KIB" -gt 0 ] || die "PAYLOAD_KIB must be a positive integer"
+[[ "$IPMICONSOLE_PACE" =~ ^[0-9]+$ ]] || die "IPMICONSOLE_PACE must be a non-negative integer"
 find_bins fakebmc
 FB=$BIN_fakebmc
 
@@ -187,8 +200,20 @@ R=0; kill -0 "$PID_cmd" 2>/dev/null || R=1
 check $R fakebmc - "command BMC still running" "pid $PID_cmd"
 
 # ---- SOL ---------------------------------------------------------------------------
-start_bmc sol "$PORT2" "exec:/usr/bin/python3 $SOLHOST $WORK/payload.txt"
-SOLLOG=$WORK/sol.log
+# Every client session gets a fresh fakebmc on PORT2 (host: solhost.py, an
+# echoing host that prints the payload on request), so that output left
+# behind by one session (e.g. after a failure) cannot leak into the next.
+SOLLOG=
+SOLPID=
+sol_bmc() {
+    if [ -n "$SOLPID" ]; then
+        kill -TERM "$SOLPID" 2>/dev/null || true
+        set +e; wait "$SOLPID" 2>/dev/null; set -e
+    fi
+    start_bmc "sol_$1" "$PORT2" "exec:/usr/bin/python3 $SOLHOST $WORK/payload.txt"
+    SOLLOG=$WORK/sol_$1.log
+    eval "SOLPID=\$PID_sol_$1"
+}
 evcount() { grep -c "fakebmc: $1 session" "$SOLLOG" || true; }
 CPID=
 # sol_start NAME CMD: run CMD under script with stdin from a FIFO on fd 8
@@ -232,14 +257,18 @@ EOF
 
 # sol_client PEER SUITE: one interactive session with checks
 sol_client() {
-    local P=$1 C=$2 name="$1-$2" cmd banner quit endmsg wflag=
+    local P=$1 C=$2 name="$1-$2" cmd banner quit endmsg wflag= trigger='@@payload@@' pace=
+    sol_bmc "${P}_$C"
     case $P in
         ipmitool)
             cmd="ipmitool -I lanplus -H 127.0.0.1 -p $PORT2 -U admin -P password -C $C sol activate"
             banner="[SOL Session operational"; quit='~.'; endmsg="[terminated ipmitool]" ;;
         ipmiconsole)
             cmd="ipmiconsole -h 127.0.0.1:$PORT2 -u admin -p password -I $C"
-            banner="[SOL established]"; quit='&.'; endmsg="[closing the connection]" ;;
+            banner="[SOL established]"; quit='&.'; endmsg="[closing the connection]"
+            if [ "$IPMICONSOLE_PACE" -gt 0 ]; then
+                trigger="@@payload:$IPMICONSOLE_PACE@@"; pace=", host paced at $IPMICONSOLE_PACE B/s"
+            fi ;;
     esac
     local a0 d0 c0
     a0=$(evcount activate); d0=$(evcount deactivate); c0=$(evcount session-close)
@@ -274,11 +303,11 @@ sol_client() {
     check $R $P "$C" "sol typed line echoed byte-exact" "'$tag\\r' seen $n time(s)$wflag"
 
     local t0; t0=$(now)
-    printf '@@payload@@\r' >&8
+    printf '%s\r' "$trigger" >&8
     wait_for 120 cap_has_or_dead "$name" "=====END-PAYLOAD=====" || true
     local dt; dt=$(since "$t0")
     local pc; R=0; pc=$(payload_check "$name") || R=1
-    check $R $P "$C" "sol ${PAYLOAD_KIB} KiB output intact" "$pc; ${PAYLOAD_BYTES}B in ${dt}s, $(rate "$PAYLOAD_BYTES" "$dt")$wflag"
+    check $R $P "$C" "sol ${PAYLOAD_KIB} KiB output intact" "$pc; ${PAYLOAD_BYTES}B in ${dt}s, $(rate "$PAYLOAD_BYTES" "$dt")$pace$wflag"
     eval "RATE_${P}_$C='$(rate "$PAYLOAD_BYTES" "$dt")'"
 
     printf '%s' "$quit" >&8
@@ -298,6 +327,6 @@ for C in 3 17; do
     sol_client ipmiconsole "$C"
 done
 
-R=0; kill -0 "$PID_sol" 2>/dev/null || R=1
-check $R fakebmc - "SOL BMC still running" "pid $PID_sol"
+R=0; kill -0 "$SOLPID" 2>/dev/null || R=1
+check $R fakebmc - "last SOL BMC still running" "pid $SOLPID"
 log "SOL output throughput: ipmitool -C3 ${RATE_ipmitool_3:-n/a}, -C17 ${RATE_ipmitool_17:-n/a}; ipmiconsole -I3 ${RATE_ipmiconsole_3:-n/a}, -I17 ${RATE_ipmiconsole_17:-n/a}"

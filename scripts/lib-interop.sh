@@ -12,7 +12,7 @@ result() {
     local st=$1 peer=$2 suite=$3 check=$4 detail=${5:-}
     detail=$(printf '%s' "$detail" | tr '\r\n\t' '   ' | tr -s ' ' | cut -c1-220)
     local line
-    line=$(printf '%-4s  %-10s  %-5s  %-36s  %s' "$st" "$peer" "$suite" "$check" "$detail")
+    line=$(printf '%-4s  %-12s  %-5s  %-36s  %s' "$st" "$peer" "$suite" "$check" "$detail")
     RESULTS+=("$line")
     [ "$st" = PASS ] || NFAIL=$((NFAIL + 1))
     echo ">>> $line" >&2
@@ -29,7 +29,7 @@ print_matrix() {
     local title=$1
     echo
     echo "==== $title: result matrix ===="
-    printf '%-4s  %-10s  %-5s  %-36s  %s\n' RES PEER SUITE CHECK DETAIL
+    printf '%-4s  %-12s  %-5s  %-36s  %s\n' RES PEER SUITE CHECK DETAIL
     local l
     for l in "${RESULTS[@]}"; do echo "$l"; done
     echo "==== ${#RESULTS[@]} checks, $NFAIL failed ===="
