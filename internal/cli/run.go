@@ -106,6 +106,18 @@ func oneShot(o *options, addr string, cfg ipmi.Config, env Env) error {
 	default:
 		return &usageError{fmt.Sprintf("unknown command %q (want power, bootdev or info; no command attaches to the console)", o.args[0])}
 	}
+	if o.debug != "" {
+		w := io.Writer(env.Stderr)
+		if o.debug != "-" {
+			f, err := os.OpenFile(o.debug, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+			if err != nil {
+				return &usageError{fmt.Sprintf("--debug: %v", err)}
+			}
+			defer f.Close()
+			w = f
+		}
+		cfg.Trace = (&tracer{w: w}).event
+	}
 	s, err := ipmi.Dial(ctx, o.network(), addr, cfg)
 	if err != nil {
 		return err
@@ -162,5 +174,3 @@ func onOff(on bool) string {
 }
 
 func isTerminal(f *os.File) bool { return f != nil && term.IsTerminal(int(f.Fd())) }
-
-var _ io.Writer = (*os.File)(nil)

@@ -95,6 +95,9 @@ func (s *Server) execute(ss *session, m *ipmi.Message) []byte {
 			return s.sol.instanceInfo(d)
 		case ipmi.CmdGetChannelPayloadVersion:
 			return []byte{0, 0x10}
+		case ipmi.CmdGetChannelPayloadSupport:
+			// IPMI and SOL; session setup payloads 0x10–0x15.
+			return []byte{0, 0x03, 0x00, 0x3F, 0x00, 0x00, 0x00, 0x00, 0x00}
 		}
 	case ipmi.NetFnChassis:
 		switch m.Cmd {

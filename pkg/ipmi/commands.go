@@ -16,6 +16,7 @@ const (
 	CmdDeactivatePayload        = 0x49 // App
 	CmdGetPayloadActivation     = 0x4A // App
 	CmdGetPayloadInstanceInfo   = 0x4B // App
+	CmdGetChannelPayloadSupport = 0x4E // App
 	CmdGetChannelPayloadVersion = 0x4F // App
 	CmdGetChannelCipherSuites   = 0x54 // App
 
@@ -34,6 +35,7 @@ var commandNames = map[cmdKey]string{
 	{NetFnApp, CmdDeactivatePayload}:        "Deactivate Payload",
 	{NetFnApp, CmdGetPayloadActivation}:     "Get Payload Activation Status",
 	{NetFnApp, CmdGetPayloadInstanceInfo}:   "Get Payload Instance Info",
+	{NetFnApp, CmdGetChannelPayloadSupport}: "Get Channel Payload Support",
 	{NetFnApp, CmdGetChannelPayloadVersion}: "Get Channel Payload Version",
 	{NetFnApp, CmdGetChannelCipherSuites}:   "Get Channel Cipher Suites",
 	{NetFnChassis, CmdGetChassisStatus}:     "Get Chassis Status",
@@ -378,6 +380,10 @@ func ParseBootFlags(d []byte) (BootFlags, error) {
 
 func (f BootFlags) String() string {
 	if !f.Valid {
+		if f.Device != BootNone {
+			// ipmi_sim stores the device but never sets the valid bit.
+			return fmt.Sprintf("no override (device %s stored, valid bit clear)", f.Device)
+		}
 		return "no override"
 	}
 	s := f.Device.String()

@@ -164,7 +164,9 @@ func (s *Session) negotiableSuites(ctx context.Context) ([]uint8, error) {
 	probeWait := min(s.cfg.timeout()/2, 500*time.Millisecond)
 	var records []byte
 	for index := byte(0); index < 0x40; index++ {
-		d, err := s.sessionlessRequest(ctx, false, NetFnApp, CmdGetChannelCipherSuites,
+		// In the IPMI 1.5 frame, which ipmi_sim answers (it ignores the
+		// RMCP+ form), like Get Channel Authentication Capabilities.
+		d, err := s.sessionlessRequest(ctx, true, NetFnApp, CmdGetChannelCipherSuites,
 			CipherSuitesRequest(index), 2, func(int) time.Duration { return probeWait })
 		if err != nil || len(d) < 1 {
 			if ctx.Err() != nil {
