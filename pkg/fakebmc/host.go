@@ -50,21 +50,14 @@ func (h ExecHost) Run(line *Line, done <-chan struct{}) {
 	var mu sync.Mutex
 	var stdin io.WriteCloser
 	// One pump from the line to whichever process runs now.
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := line.Read(buf)
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			w := stdin
-			mu.Unlock()
-			if w != nil {
-				_, _ = w.Write(buf[:n])
-			}
+	go pump(line, func() io.Writer {
+		mu.Lock()
+		defer mu.Unlock()
+		if stdin == nil {
+			return nil
 		}
-	}()
+		return stdin
+	})
 	var cmd *exec.Cmd
 	start := func() {
 		cmd = exec.Command("sh", "-c", h.Command)
@@ -147,21 +140,14 @@ func (h *ListenHost) Run(line *Line, done <-chan struct{}) {
 		}
 		mu.Unlock()
 	}()
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := line.Read(buf)
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			c := cur
-			mu.Unlock()
-			if c != nil {
-				_, _ = c.Write(buf[:n])
-			}
+	go pump(line, func() io.Writer {
+		mu.Lock()
+		defer mu.Unlock()
+		if cur == nil {
+			return nil
 		}
-	}()
+		return cur
+	})
 	for {
 		c, err := h.ln.Accept()
 		if err != nil {
@@ -174,6 +160,22 @@ func (h *ListenHost) Run(line *Line, done <-chan struct{}) {
 		cur = c
 		mu.Unlock()
 		go func() { _, _ = io.Copy(line, c) }()
+	}
+}
+
+// pump copies console input from the line to whatever target returns at
+// the time (nil: nobody is connected, the input is dropped) until the line
+// closes.
+func pump(line *Line, target func() io.Writer) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := line.Read(buf)
+		if err != nil {
+			return
+		}
+		if w := target(); w != nil {
+			_, _ = w.Write(buf[:n])
+		}
 	}
 }
 
