@@ -248,6 +248,7 @@ class Host:
         self.conn = None
         self.conns = 0
         self.rx = 0
+        self.last_rx_t = 0.0
         self.stop = threading.Event()
         self.tick_on = threading.Event()
         self.tx_thread = None
@@ -307,6 +308,7 @@ class Host:
                 break
             with self.lock:
                 self.rx += len(d)
+                self.last_rx_t = now()
                 current = self.conn is c
             if current:
                 self._write(c, d, None)
@@ -720,6 +722,14 @@ class Session:
             except OSError:
                 pass
 
+    def last_words(self, n=300):
+        """The client's error: its stderr, or what it printed last (ipmitool
+        and ipmiconsole report errors on their terminal)."""
+        if self.alive():
+            self.pump(0.2)
+        out = bytes(self.out[-n:]).decode("ascii", "replace").strip().replace("\r", "").replace("\n", " | ")
+        return " | ".join(x for x in (self.stderr_tail(n), out, "exit status %s" % self.proc.poll()) if x)
+
     def stderr_tail(self, n=300):
         try:
             with open(self.errpath, "rb") as f:
@@ -870,9 +880,11 @@ class Bench:
                     bmc.name, s.client, size, s.status, rec["tail"][-120:]))
         return rec
 
-    def keystrokes(self, s, n):
-        """n keystrokes through the echoing host; round trip of each (s)."""
-        rtts, lost = [], 0
+    def keystrokes(self, s, n, host):
+        """n keystrokes through the echoing host; round trip of each (s), and
+        its two legs: key written → host has it, host has it → echo read
+        (both legs include the BMC)."""
+        rtts, legs, lost = [], [], 0
         letters = b"abcdefghijklmnopqrstuvwxyz"
         s.wait_quiet()
         # warm-up (not counted): the first packet of a session may pay for
@@ -890,10 +902,13 @@ class Bench:
             s.type(k)
             if s.wait_for(lambda: s.out.find(k, mark) >= 0, 3):
                 rtts.append(s.last_rx - t0)
+                th = host.last_rx_t
+                if t0 < th < s.last_rx:
+                    legs.append((th - t0, s.last_rx - th))
             else:
                 lost += 1
             time.sleep(0.03 + random.random() * 0.02)
-        return rtts, lost
+        return rtts, legs, lost
 
     # ---------------------------------------------------------- phases
     def phase_main(self, bmc):
@@ -908,16 +923,18 @@ class Bench:
                 s, setup = self.open_session(c, bmc, DIRECT_PORT, tag)
                 rec["setup"] = setup
                 if setup is None:
-                    rec["error"] = "no console output within 30 s: %s" % s.stderr_tail()
+                    rec["error"] = "no console output within 30 s: %s" % s.last_words()
                     self.event("%s/%s rep %d: FAILED to attach: %s" % (bmc.name, c, rep, rec["error"]))
                     self.failures.append("%s/%s: %s" % (bmc.name, c, rec["error"]))
                     s.quit(3)
                     self.runs.append(rec)
                     continue
-                rtts, klost = self.keystrokes(s, CFG["keys"])
+                rtts, legs, klost = self.keystrokes(s, CFG["keys"], bmc.host)
                 rec["keys"] = {"n": len(rtts), "lost": klost,
                                "median": statistics.median(rtts) if rtts else None,
-                               "p90": quantile(rtts, 0.9), "all": rtts}
+                               "p90": quantile(rtts, 0.9), "all": rtts,
+                               "to_host_median": statistics.median([a for a, b in legs]) if legs else None,
+                               "from_host_median": statistics.median([b for a, b in legs]) if legs else None}
                 rec["small"] = self.transfer(s, bmc, CFG["small"], 60)
                 rec["large"] = self.transfer(s, bmc, CFG["large"], 120)
                 rec["maxrss_kib"] = s.peak_rss_kib()
@@ -937,7 +954,7 @@ class Bench:
                 rec = {"bmc": bmc.name, "phase": "idle", "client": c, "rep": rep}
                 s, setup = self.open_session(c, bmc, DIRECT_PORT, tag)
                 if setup is None:
-                    rec["error"] = "no console output: %s" % s.stderr_tail()
+                    rec["error"] = "no console output: %s" % s.last_words()
                     self.event("%s/%s idle rep %d: FAILED to attach" % (bmc.name, c, rep))
                     self.failures.append("%s/%s idle: %s" % (bmc.name, c, rec["error"]))
                     s.quit(3)
@@ -990,7 +1007,7 @@ class Bench:
                         s, setup = self.open_session(c, bmc, PROXY_PORT, "%s-a%d" % (tag, attempt), setup_timeout=40)
                         if setup is not None:
                             break
-                        rec["attach_failures"].append(s.stderr_tail(160) or bytes(s.out[-160:]).decode("ascii", "replace"))
+                        rec["attach_failures"].append(s.last_words(160))
                         s.quit(3)
                         proxy.close()
                     try:
@@ -1108,6 +1125,8 @@ def aggregate(bench):
                 "setup": summary([r["setup"] for r in main]),
                 "key_median": summary([r["keys"]["median"] for r in main]),
                 "key_p90": summary([r["keys"]["p90"] for r in main]),
+                "key_to_host": summary([r["keys"].get("to_host_median") for r in main]),
+                "key_from_host": summary([r["keys"].get("from_host_median") for r in main]),
                 "keys_lost": sum(r["keys"]["lost"] for r in main),
                 "rss_kib": summary([r.get("maxrss_kib") for r in main]),
                 "idle_cpu": summary([r["cpu"] for r in idle]),
@@ -1246,6 +1265,9 @@ def markdown(agg_all, tg, meta):
         row("setup, ms", lambda f: fmt_range(f["setup"], 1e3))
         row("keystroke round trip, median, ms", lambda f: fmt_range(f["key_median"], 1e3, 2))
         row("keystroke round trip, p90, ms", lambda f: fmt_range(f["key_p90"], 1e3, 2))
+        if any(agg[c].get("key_to_host") for c in clients if c in agg):
+            row("… key typed → host has it, ms", lambda f: fmt_range(f.get("key_to_host"), 1e3, 2))
+            row("… host echoes → client shows it, ms", lambda f: fmt_range(f.get("key_from_host"), 1e3, 2))
         row("output %d KiB, KiB/s" % (CFG["small"] // 1024), lambda f: fmt_range(f["small"]["rate"], 1 / 1024))
         row("… arrived intact", lambda f: f["small"]["intact"])
         row("output %d KiB, KiB/s" % (CFG["large"] // 1024), lambda f: fmt_range(f["large"]["rate"], 1 / 1024))
@@ -1351,7 +1373,61 @@ def preflight():
         raise BenchError("no free UDP port")
 
 
+def report_header(meta, bench):
+    header = ["Run of %s, %.0f min, %s." % (meta["started"], meta["duration_s"] / 60,
+                                          "quick (BENCH_QUICK=1)" if CFG["quick"] else "full"),
+              "Machine: %s, %d cores, %s, Linux %s; load average %.2f at start, %.2f at end%s." % (
+                  meta["machine"]["cpu"], meta["machine"]["cores"], meta["machine"]["memory"],
+                  meta["machine"]["kernel"], meta["machine"]["loadavg_start"][0], meta["machine"]["loadavg_end"][0],
+                  ("; " + meta["load_note"]) if meta["load_note"] else ""),
+              "Versions: " + "; ".join("%s: %s" % kv for kv in meta["versions"].items()) + ".",
+              "Repetitions: %d sessions per client for setup/keys/throughput (%d keys each), %d × %.0f s idle, "
+              "%d per loss rate (seeds %d…)." % (CFG["reps"], CFG["keys"], CFG["idle_reps"], CFG["idle_secs"],
+                                                  CFG["loss_reps"], CFG["seed"] * 1000),
+              "Cells: median (min–max) over the repetitions.", ""]
+    if bench.events:
+        header.append("Events: " + summarize_events(bench.events))
+        header.append("")
+    return header
+
+
+def summarize_events(events):
+    """One line: wedges counted per phase, everything else as it is."""
+    wedges, other = {}, []
+    for e in events:
+        m = re.match(r"ipmi_sim wedged after (\S+) (\S+)% ", e)
+        if m:
+            k = "%s %s%%" % (m.group(1), m.group(2))
+            wedges[k] = wedges.get(k, 0) + 1
+        else:
+            other.append(e)
+    parts = []
+    if wedges:
+        parts.append("ipmi_sim wedged (detected, restarted) after " + ", ".join(
+            "%d %s runs" % (n, k) for k, n in wedges.items()))
+    return "; ".join(parts + other)
+
+
+def render(path):
+    """Re-renders latest.md from a results JSON (bench.py --render FILE)."""
+    with open(path) as f:
+        d = json.load(f)
+    CFG.update(d["meta"]["config"])
+    bench = Bench(None)
+    bench.runs, bench.events = d["runs"], d["events"]
+    agg = aggregate(bench)
+    tg = targets(agg)
+    md = markdown(agg, tg, d["meta"])
+    text = "\n".join(report_header(d["meta"], bench)) + "\n" + md + "\n"
+    with open(os.path.join(os.path.dirname(os.path.abspath(path)), "latest.md"), "w") as f:
+        f.write(text)
+    print(text)
+    return 0
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--render":
+        return render(sys.argv[2])
     if not BIN:
         sys.stderr.write("bench.py: set BENCH_BIN (scripts/bench/run.sh does)\n")
         return 2
@@ -1401,20 +1477,7 @@ def main():
               "failures": bench.failures, "error": interrupted, "runs": bench.runs}
     with open(os.path.join(OUT, "latest.json"), "w") as f:
         json.dump(result, f, indent=1, default=str)
-    header = ["Run of %s, %.0f min, %s." % (meta["started"], meta["duration_s"] / 60,
-                                          "quick (BENCH_QUICK=1)" if CFG["quick"] else "full"),
-              "Machine: %s, %d cores, %s, Linux %s; load average %.2f at start, %.2f at end%s." % (
-                  meta["machine"]["cpu"], meta["machine"]["cores"], meta["machine"]["memory"],
-                  meta["machine"]["kernel"], meta["machine"]["loadavg_start"][0], meta["machine"]["loadavg_end"][0],
-                  ("; " + meta["load_note"]) if meta["load_note"] else ""),
-              "Versions: " + "; ".join("%s: %s" % kv for kv in meta["versions"].items()) + ".",
-              "Repetitions: %d sessions per client for setup/keys/throughput (%d keys each), %d × %.0f s idle, "
-              "%d per loss rate (seeds %d…)." % (CFG["reps"], CFG["keys"], CFG["idle_reps"], CFG["idle_secs"],
-                                                  CFG["loss_reps"], CFG["seed"] * 1000),
-              "Cells: median (min–max) over the repetitions.", ""]
-    if bench.events:
-        header.append("Events: " + "; ".join(bench.events))
-        header.append("")
+    header = report_header(meta, bench)
     with open(os.path.join(OUT, "latest.md"), "w") as f:
         f.write("\n".join(header) + "\n" + md + "\n")
     print("\n".join(header))
