@@ -54,15 +54,7 @@ finish() {
     trap - EXIT INT TERM
     exec 8>&- 2>/dev/null
     kill_tracked
-    [ $rc -eq 0 ] || [ "$NFAIL" -gt 0 ] || result FAIL harness - aborted "script exited with status $rc before finishing (see log above)"
-    print_matrix "interop-clients ($(since "$T_START") s)"
-    if [ "${KEEP_WORK:-0}" = 1 ] || [ "$NFAIL" -gt 0 ]; then
-        echo "logs kept in $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    [ "$NFAIL" -eq 0 ] && [ $rc -eq 0 ] && exit 0
-    exit 1
+    finish_report interop-clients "$rc"
 }
 trap finish EXIT
 trap 'exit 130' INT TERM

@@ -60,15 +60,7 @@ finish() {
         for _ in $(seq 20); do kill -0 "$HOST_PID" 2>/dev/null || break; sleep 0.1; done
         kill -TERM "$HOST_PID" 2>/dev/null
     fi
-    [ $rc -eq 0 ] || [ "$NFAIL" -gt 0 ] || result FAIL harness - aborted "script exited with status $rc before finishing (see log above)"
-    print_matrix "interop-ipmisim ($(since "$T_START") s)"
-    if [ "${KEEP_WORK:-0}" = 1 ] || [ "$NFAIL" -gt 0 ]; then
-        echo "logs kept in $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    [ "$NFAIL" -eq 0 ] && [ $rc -eq 0 ] && exit 0
-    exit 1
+    finish_report interop-ipmisim "$rc"
 }
 trap finish EXIT
 trap 'exit 130' INT TERM

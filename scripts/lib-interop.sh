@@ -162,3 +162,19 @@ wait_for() {
         sleep 0.1
     done
 }
+
+# finish_report NAME RC: the end of a script's EXIT trap. Marks an aborted
+# run as failed, prints the matrix, keeps the logs when anything failed (or
+# KEEP_WORK=1), and exits 0 only when every check passed.
+finish_report() {
+    local name=$1 rc=$2
+    [ "$rc" -eq 0 ] || [ "$NFAIL" -gt 0 ] || result FAIL harness - aborted "script exited with status $rc before finishing (see log above)"
+    print_matrix "$name ($(since "$T_START") s)"
+    if [ "${KEEP_WORK:-0}" = 1 ] || [ "$NFAIL" -gt 0 ]; then
+        echo "logs kept in $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    [ "$NFAIL" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
+    exit 1
+}

@@ -71,17 +71,12 @@ func attach(o *options, addr string, cfg ipmi.Config, env Env, banner func(*cons
 			return &usageError{err.Error()}
 		}
 	}
-	if o.debug != "" {
-		c.debug = env.Stderr
-		if o.debug != "-" {
-			f, err := os.OpenFile(o.debug, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-			if err != nil {
-				return &usageError{fmt.Sprintf("--debug: %v", err)}
-			}
-			defer f.Close()
-			c.debug = f
-		}
+	dbg, closeDebug, err := o.debugWriter(env.Stderr)
+	if err != nil {
+		return err
 	}
+	defer closeDebug()
+	c.debug = dbg
 	if o.logFile != "" {
 		lw, err := openLog(o.logFile, o.logStamps)
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -106,17 +105,13 @@ func oneShot(o *options, addr string, cfg ipmi.Config, env Env) error {
 	default:
 		return &usageError{fmt.Sprintf("unknown command %q (want power, bootdev or info; no command attaches to the console)", o.args[0])}
 	}
-	if o.debug != "" {
-		w := io.Writer(env.Stderr)
-		if o.debug != "-" {
-			f, err := os.OpenFile(o.debug, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-			if err != nil {
-				return &usageError{fmt.Sprintf("--debug: %v", err)}
-			}
-			defer f.Close()
-			w = f
-		}
-		cfg.Trace = (&tracer{w: w}).event
+	dbg, closeDebug, err := o.debugWriter(env.Stderr)
+	if err != nil {
+		return err
+	}
+	defer closeDebug()
+	if dbg != nil {
+		cfg.Trace = (&tracer{w: dbg}).event
 	}
 	s, err := ipmi.Dial(ctx, o.network(), addr, cfg)
 	if err != nil {

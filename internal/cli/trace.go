@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -60,4 +61,20 @@ func suitesText(s []uint8) string {
 		return "negotiated (17, then 3)"
 	}
 	return fmt.Sprint(s)
+}
+
+// debugWriter is where --debug goes: nil without it, stderr for --debug,
+// the file for --debug=FILE (appended). The func closes what was opened.
+func (o *options) debugWriter(stderr io.Writer) (io.Writer, func(), error) {
+	switch o.debug {
+	case "":
+		return nil, func() {}, nil
+	case "-":
+		return stderr, func() {}, nil
+	}
+	f, err := os.OpenFile(o.debug, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, &usageError{fmt.Sprintf("--debug: %v", err)}
+	}
+	return f, func() { f.Close() }, nil
 }

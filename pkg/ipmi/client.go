@@ -85,21 +85,33 @@ func (s *Session) BootFlags(ctx context.Context) (BootFlags, error) {
 
 // CipherSuites lists the suites the BMC offers for IPMI payloads.
 func (s *Session) CipherSuites(ctx context.Context) ([]uint8, error) {
+	ids, _, err := collectCipherSuites(func(index byte) ([]byte, error) {
+		return s.Do(ctx, NetFnApp, CmdGetChannelCipherSuites, CipherSuitesRequest(index))
+	})
+	return ids, err
+}
+
+// collectCipherSuites reads the pages of Get Channel Cipher Suites (index
+// 0, 1, … while a full 16 bytes of records come back) and returns the suite
+// IDs, how many pages were read, and the error that ended the reading.
+func collectCipherSuites(fetch func(index byte) ([]byte, error)) ([]uint8, int, error) {
 	var records []byte
+	pages := 0
 	for index := byte(0); index < 0x40; index++ {
-		d, err := s.Do(ctx, NetFnApp, CmdGetChannelCipherSuites, CipherSuitesRequest(index))
+		d, err := fetch(index)
 		if err != nil {
-			return nil, err
+			return ParseCipherSuiteRecords(records), pages, err
 		}
 		if len(d) < 1 {
 			break
 		}
+		pages++
 		records = append(records, d[1:]...)
 		if len(d)-1 < 16 {
 			break
 		}
 	}
-	return ParseCipherSuiteRecords(records), nil
+	return ParseCipherSuiteRecords(records), pages, nil
 }
 
 // ActivatePayload activates a payload instance (SOL: pt = PayloadSOL).

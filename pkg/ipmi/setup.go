@@ -157,32 +157,24 @@ func (s *Session) authCaps(ctx context.Context) (AuthCaps, error) {
 	return caps, nil
 }
 
-// negotiableSuites asks the BMC which suites it has, briefly: ipmi_sim does
+// negotiableSuites asks the BMC which suites it has, briefly: some BMCs do
 // not answer this before a session exists, and then 17 and 3 are tried in
 // turn.
 func (s *Session) negotiableSuites(ctx context.Context) ([]uint8, error) {
 	probeWait := min(s.cfg.timeout()/2, 500*time.Millisecond)
-	var records []byte
-	for index := byte(0); index < 0x40; index++ {
-		// In the IPMI 1.5 frame, which ipmi_sim answers (it ignores the
-		// RMCP+ form), like Get Channel Authentication Capabilities.
-		d, err := s.sessionlessRequest(ctx, true, NetFnApp, CmdGetChannelCipherSuites,
+	// In the IPMI 1.5 frame, which ipmi_sim answers (it ignores the RMCP+
+	// form), like Get Channel Authentication Capabilities.
+	offered, pages, err := collectCipherSuites(func(index byte) ([]byte, error) {
+		return s.sessionlessRequest(ctx, true, NetFnApp, CmdGetChannelCipherSuites,
 			CipherSuitesRequest(index), 2, func(int) time.Duration { return probeWait })
-		if err != nil || len(d) < 1 {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if index == 0 {
-				return []uint8{17, 3}, nil
-			}
-			break
-		}
-		records = append(records, d[1:]...)
-		if len(d)-1 < 16 {
-			break
-		}
+	})
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
-	offered := ParseCipherSuiteRecords(records)
+	if pages == 0 {
+		// Unanswered (or refused): try 17, then 3.
+		return []uint8{17, 3}, nil
+	}
 	var out []uint8
 	for _, id := range preferredSuites {
 		for _, o := range offered {

@@ -76,7 +76,7 @@ func (h *sinkHost) waitFor(n int) []byte {
 	return append([]byte(nil), h.got.Bytes()...)
 }
 
-func startUDP(t *testing.T, cfg fakebmc.Config, faults *impair.Config) *fakebmc.Server {
+func startUDP(t *testing.T, cfg fakebmc.Config, faults *impair.Config) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -89,11 +89,7 @@ func startUDP(t *testing.T, cfg fakebmc.Config, faults *impair.Config) *fakebmc.
 	srv := fakebmc.New(cfg)
 	go srv.Serve(conn)
 	t.Cleanup(func() { srv.Close() })
-	// Serve sets the address; wait for it without sleeping.
-	for srv.Addr() == "" {
-		runtimeGosched()
-	}
-	return srv
+	return pc.LocalAddr().String()
 }
 
 func dialUDP(t *testing.T, addr string, cfg ipmi.Config) *ipmi.Session {
@@ -123,11 +119,11 @@ func TestBulkBothWays(t *testing.T) {
 				size = 64 << 10
 			}
 			host := newSinkHost()
-			srv := startUDP(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host, RetryInterval: 3 * time.Millisecond}}, tc.f)
+			addr := startUDP(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host, RetryInterval: 3 * time.Millisecond}}, tc.f)
 			cfg := admin
 			cfg.Timeout = 200 * time.Millisecond
 			cfg.Retries = 10
-			sess := dialUDP(t, srv.Addr(), cfg)
+			sess := dialUDP(t, addr, cfg)
 			st, err := sol.Activate(context.Background(), sess, sol.Config{MinRTO: 2 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)

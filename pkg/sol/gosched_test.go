@@ -1,5 +1,0 @@
-package sol_test
-
-import "runtime"
-
-func runtimeGosched() { runtime.Gosched() }
