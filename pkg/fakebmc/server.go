@@ -46,6 +46,8 @@ type Config struct {
 	Chassis *Chassis
 	// SOL configures Serial-over-LAN.
 	SOL SOLConfig
+	// Faults are protocol-level misbehaviours for tests; zero is none.
+	Faults Faults
 	// OnEvent, if set, is called (with the server lock held: do not call back
 	// into the Server) for every protocol event worth observing in tests.
 	OnEvent func(Event)
