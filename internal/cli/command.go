@@ -34,7 +34,7 @@ func parseCommand(args []string) (*command, error) {
 			c.status = true
 			break
 		}
-		a, err := ipmi.ParseChassisAction(rest[0])
+		a, err := ipmi.ParseChassisAction(args[1]) // as typed, for the message
 		if err != nil {
 			return nil, usagef("power: %s", strings.TrimPrefix(err.Error(), "ipmi: "))
 		}
@@ -47,7 +47,7 @@ func parseCommand(args []string) (*command, error) {
 			c.status = true
 			break
 		}
-		f, err := parseBoot(rest)
+		f, err := parseBoot(args[1:]) // case-insensitive; messages quote the words as typed
 		if err != nil {
 			return nil, err
 		}

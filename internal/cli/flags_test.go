@@ -107,10 +107,10 @@ func TestFlagValidation(t *testing.T) {
 		{"password of 21 bytes (-E)", map[string]string{"IPMI_PASSWORD": strings.Repeat("p", 21)}, bmc("power", "status"), "20"},
 		{"password of 21 bytes (-f)", nil, bare("-f", long, "power", "status"), "20"},
 		{"password of 21 bytes (-P)", nil, bare("-P", strings.Repeat("p", 21), "power", "status"), "20"},
-		{"-P with -E", pw, bare("-P", "x", "-E"), "-P and -E"},
+		{"-P with -E", pw, bare("-P", "x", "-E"), "-P and -E both give the password"},
 		{"-P with -f", nil, bare("-P", "x", "-f", passFile), "-P and -f"},
 		{"-E with -f", pw, bare("-E", "-f", passFile), "-E and -f"},
-		{"all three", pw, bare("-E", "-f", passFile, "-P", "x"), "give the password"},
+		{"all three", pw, bare("-E", "-f", passFile, "-P", "x"), "-P, -E and -f all give the password"},
 		{"-f missing", nil, bare("-f", filepath.Join(dir, "absent")), "-f"},
 		{"-E unset", nil, bare("-E"), "IPMI_PASSWORD"},
 		// K_g
@@ -149,6 +149,7 @@ func TestFlagValidation(t *testing.T) {
 		{"info extra", pw, bmc("info", "extra"), "extra"},
 		{"power on off", pw, bmc("power", "on", "off"), "one word"},
 		{"power", pw, bmc("power"), "one word"},
+		{"POWER FLY", pw, bmc("POWER", "FLY"), `"FLY"`},
 		{"bootdev alone", pw, bmc("bootdev"), "which device"},
 		{"bootdev pxe sideways", pw, bmc("bootdev", "pxe", "sideways"), "sideways"},
 	}

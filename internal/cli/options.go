@@ -163,6 +163,14 @@ var (
 	kgFlags       = []string{"kg", "kg-hex", "kg-env", "kg-prompt", "kg-file"}
 )
 
+// both is "-P and -E both" or "-P, -E and -f all".
+func both(flags []string) string {
+	if len(flags) == 2 {
+		return flags[0] + " and " + flags[1] + " both"
+	}
+	return strings.Join(flags[:len(flags)-1], ", ") + " and " + flags[len(flags)-1] + " all"
+}
+
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
 // validate checks every flag and the command words before anything is read
@@ -206,10 +214,10 @@ func (o *options) validate() error {
 		return usagef("-U: the user name is %d bytes; IPMI allows at most %d", len(o.user), maxUserName)
 	}
 	if g := o.given(passwordFlags...); len(g) > 1 {
-		return usagef("%s all give the password: use one (-E or -f keep it out of the process list)", strings.Join(g, " and "))
+		return usagef("%s give the password: use one (-E or -f keep it out of the process list)", both(g))
 	}
 	if g := o.given(kgFlags...); len(g) > 1 {
-		return usagef("%s all give K_g: use one (-K, -Y or --kg-file keep it out of the process list)", strings.Join(g, " and "))
+		return usagef("%s give K_g: use one (-K, -Y or --kg-file keep it out of the process list)", both(g))
 	}
 	if o.fs.Changed("password") && len(o.password) > maxSecret {
 		return usagef("-P: the password is %d bytes, longer than IPMI's %d", len(o.password), maxSecret)
