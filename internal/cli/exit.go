@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"net"
+	"syscall"
 
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 	"github.com/ghmicons/ghmicons/pkg/sol"
@@ -11,25 +12,26 @@ import (
 // Exit codes, documented in README and --help.
 const (
 	ExitOK          = 0 // quit with the escape, end of input, command done
-	ExitError       = 1 // anything else: the BMC refused a command, I/O error
+	ExitError       = 1 // anything else: the BMC refused a command, local I/O error
 	ExitUsage       = 2 // bad flags or arguments
 	ExitAuth        = 3 // unknown user, wrong password or K_g, privilege refused
 	ExitUnreachable = 4 // the BMC did not answer
 	ExitInUse       = 5 // console in use (--no-steal) or taken over
 	ExitLost        = 6 // the session was lost
-	ExitIncompat    = 7 // no common cipher suite, not IPMI 2.0, SOL disabled
+	ExitIncompat    = 7 // no common cipher suite, not IPMI 2.0, SOL disabled or its encryption refused
 	ExitSignal      = 8 // ended by SIGTERM, SIGHUP, SIGINT or SIGQUIT
 )
 
 const exitCodesHelp = `Exit codes:
   0  quit with the escape sequence, end of input, or the command succeeded
-  1  other error (the BMC refused a command, local I/O error)
+  1  other error (the BMC refused a command, local I/O or socket error)
   2  usage error
   3  authentication failed: unknown user, wrong password or K_g, privilege refused
-  4  BMC unreachable: no answer to the address tried
+  4  BMC unreachable: no answer, the network says it cannot be reached, or its name does not resolve
   5  console in use by another session (--no-steal) or taken over
   6  session lost
-  7  BMC incompatible: no common cipher suite, not IPMI 2.0, SOL disabled
+  7  BMC incompatible: no common cipher suite, not IPMI 2.0, SOL disabled,
+     SOL encryption required or not available (Activate Payload 0x83, 0x84)
   8  ended by a signal (SIGTERM, SIGHUP, SIGINT, SIGQUIT)`
 
 // usageError marks errors in flags and arguments.
@@ -42,11 +44,26 @@ type signalError struct{ sig string }
 
 func (e *signalError) Error() string { return "ended by " + e.sig }
 
+// reportedError is an error the user has already been shown, e.g. as the
+// console's "disconnected: X" note: Run prints no second line for it, and
+// its exit code is that of the error it wraps.
+type reportedError struct{ err error }
+
+func (e *reportedError) Error() string { return e.err.Error() }
+func (e *reportedError) Unwrap() error { return e.err }
+
+// alreadyReported marks err as shown to the user; nil stays nil.
+func alreadyReported(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &reportedError{err: err}
+}
+
 // ExitCode maps an error to the program's exit code; one place for all.
 func ExitCode(err error) int {
 	var ue *usageError
 	var se *signalError
-	var ne net.Error
 	switch {
 	case err == nil:
 		return ExitOK
@@ -54,18 +71,57 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &se):
 		return ExitSignal
-	case errors.Is(err, ipmi.ErrAuth), errors.Is(err, ipmi.ErrKg), errors.Is(err, ipmi.ErrPrivilege):
+	case errors.Is(err, ipmi.ErrAuth), errors.Is(err, ipmi.ErrKg), errors.Is(err, ipmi.ErrPrivilege),
+		completionCode(err, ipmi.CCInsufficientPriv):
 		return ExitAuth
 	case errors.Is(err, sol.ErrInUse), errors.Is(err, sol.ErrTakenOver):
 		return ExitInUse
-	case errors.Is(err, ipmi.ErrNoCipherSuite), errors.Is(err, ipmi.ErrNotIPMI2), errors.Is(err, sol.ErrDisabled):
+	case errors.Is(err, ipmi.ErrNoCipherSuite), errors.Is(err, ipmi.ErrNotIPMI2), errors.Is(err, sol.ErrDisabled),
+		solEncryptionRefused(err):
 		return ExitIncompat
 	case errors.Is(err, ipmi.ErrSessionLost):
 		return ExitLost
-	case errors.Is(err, ipmi.ErrNoResponse), errors.As(err, &ne):
+	case unreachable(err):
 		return ExitUnreachable
 	}
 	return ExitError
+}
+
+// completionCode reports whether err carries the completion code cc.
+func completionCode(err error, cc ipmi.CompletionCode) bool {
+	var ce *ipmi.CompletionError
+	return errors.As(err, &ce) && ce.Code == cc
+}
+
+// solEncryptionRefused: Activate Payload answered 0x83 (cannot activate
+// with encryption) or 0x84 (cannot activate without it), IPMI v2.0 §24.1
+// table 24-2: the BMC's SOL encryption setting and the session's cipher
+// suite do not fit together.
+func solEncryptionRefused(err error) bool {
+	var ce *ipmi.CompletionError
+	if !errors.As(err, &ce) || ce.NetFn&^1 != ipmi.NetFnApp || ce.Cmd != ipmi.CmdActivatePayload {
+		return false
+	}
+	return ce.Code == ipmi.CCCannotActivateEncrypt || ce.Code == ipmi.CCCannotActivateNoEncrypt
+}
+
+// unreachable: nothing answered, or the network or the name service says
+// the BMC cannot be reached. A socket that cannot even be opened (no file
+// descriptors, no IPv6 on this host) is a local failure, not an unreachable
+// BMC, and so is any other net.Error.
+func unreachable(err error) bool {
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.Is(err, ipmi.ErrNoResponse), errors.As(err, &dns):
+		return true
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH),
+		errors.Is(err, syscall.EHOSTDOWN), errors.Is(err, syscall.ECONNREFUSED):
+		return true
+	case errors.As(err, &ne) && ne.Timeout():
+		return true
+	}
+	return false
 }
 
 // retryable says whether --reconnect should try again after err:

@@ -5,13 +5,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/ghmicons/ghmicons/pkg/escape"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
@@ -21,23 +22,45 @@ import (
 var Version = "0.1.0-dev"
 
 type options struct {
-	host, user, passFile, password, kg, kgHex string
-	port                                      int
-	envPass, ipv4, ipv6, noSteal, logStamps   bool
-	suite                                     int
-	allowSuite0, usernameLookup               bool
-	privilege, iface, escapeChar, logFile     string
-	instance                                  int
-	reconnect, keepOpen, demo, version        bool
-	keepalive, timeout                        time.Duration
-	retries                                   int
-	debug                                     string
-	bootdev, power                            string
-	bootPersistent, bootEFI                   bool
+	host, user, passFile, password        string
+	kg, kgHex, kgFile                     string
+	port                                  int
+	envPass, kgEnv, kgPrompt              bool
+	ipv4, ipv6, noSteal, logStamps        bool
+	suite                                 int
+	allowSuite0, usernameLookup           bool
+	privilege, iface, escapeChar, logFile string
+	instance                              int
+	reconnect, keepOpen, demo, version    bool
+	keepalive, timeout                    time.Duration
+	retries                               int
+	debug                                 string
+	bootdev, power                        string
+	bootPersistent, bootEFI               bool
 
 	args []string // the command and its arguments
+	cmd  *command // the parsed command; nil attaches to the console
+	priv ipmi.Privilege
 	fs   *pflag.FlagSet
 }
+
+// Bounds of the count and duration flags. A value outside them is a usage
+// error, never clamped, so that a mistake shows (--keepalive 1ns would
+// otherwise send tens of thousands of datagrams a second).
+const (
+	minTimeout   = 100 * time.Millisecond
+	maxTimeout   = 60 * time.Second
+	maxRetries   = 20
+	minKeepalive = time.Second
+	maxKeepalive = 5 * time.Minute
+	maxInstance  = 15 // SOL payload instances are 1–15 (IPMI v2.0 §24.1)
+	// maxUserName: RAKP Message 1 carries at most 16 bytes of user name
+	// (IPMI v2.0 §13.20).
+	maxUserName = 16
+	// maxSecret: passwords and K_g are at most 20 bytes (IPMI v2.0 §13.31,
+	// §22.25).
+	maxSecret = 20
+)
 
 const usageHead = `ghmicons: the serial console of a machine through its BMC (IPMI 2.0 Serial-over-LAN)
 
@@ -48,6 +71,7 @@ Usage:
   ghmicons [flags] bootdev status
   ghmicons [flags] info                     BMC identity and session details
   ghmicons --demo                           try it against a built-in simulated BMC
+Command words are case-insensitive.
 
 Examples:
   IPMI_PASSWORD=secret ghmicons -H bmc1.example.net -U admin -E
@@ -64,15 +88,18 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.SortFlags = false
 	fs.SetOutput(stderr)
 	fs.SetInterspersed(true)
-	fs.StringVarP(&o.host, "host", "H", "", "BMC address: host, host:port, [v6]:port")
-	fs.IntVarP(&o.port, "port", "p", 0, "BMC UDP port (default 623)")
-	fs.StringVarP(&o.user, "user", "U", "", "user name")
+	fs.StringVarP(&o.host, "host", "H", "", "BMC address: host, host:port, IPv6, [IPv6]:port, [fe80::1%eth0]:port")
+	fs.IntVarP(&o.port, "port", "p", 0, "BMC UDP port, 1-65535 (default 623; or give it in -H)")
+	fs.StringVarP(&o.user, "user", "U", "", "user name (at most 16 bytes)")
 	fs.BoolVarP(&o.envPass, "env", "E", false, "read the password from IPMI_PASSWORD (or IPMITOOL_PASSWORD)")
 	fs.StringVarP(&o.passFile, "password-file", "f", "", "read the password from the first line of a file")
 	fs.StringVarP(&o.password, "password", "P", "", "password on the command line (other users can see it; prefer -E or -f)")
-	fs.StringVarP(&o.kg, "kg", "k", "", "BMC key K_g as text")
-	fs.StringVarP(&o.kgHex, "kg-hex", "y", "", "BMC key K_g in hex")
-	fs.IntVarP(&o.suite, "cipher-suite", "C", -1, "cipher suite (default: negotiate, preferring 17 then 3)")
+	fs.BoolVarP(&o.kgEnv, "kg-env", "K", false, "read the BMC key K_g from IPMI_KGKEY (text, or hex after 0x)")
+	fs.BoolVarP(&o.kgPrompt, "kg-prompt", "Y", false, "prompt for the BMC key K_g on the terminal (text, or hex after 0x)")
+	fs.StringVar(&o.kgFile, "kg-file", "", "read the BMC key K_g from the first line of `FILE` (text, or hex after 0x)")
+	fs.StringVarP(&o.kg, "kg", "k", "", "BMC key K_g as text on the command line (other users can see it)")
+	fs.StringVarP(&o.kgHex, "kg-hex", "y", "", "BMC key K_g in hex on the command line (other users can see it)")
+	fs.IntVarP(&o.suite, "cipher-suite", "C", -1, "cipher suite 0-255 (default: negotiate, preferring 17 then 3)")
 	fs.BoolVar(&o.allowSuite0, "insecure-cipher-suite-0", false, "allow -C 0: no authentication, integrity or encryption")
 	fs.StringVarP(&o.privilege, "privilege", "L", "administrator", "privilege level: callback, user, operator, administrator")
 	fs.BoolVar(&o.usernameLookup, "username-privilege-lookup", false, "look the user up by name and privilege (default: name only)")
@@ -80,15 +107,15 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVarP(&o.ipv4, "ipv4", "4", false, "use IPv4 only")
 	fs.BoolVarP(&o.ipv6, "ipv6", "6", false, "use IPv6 only")
 	fs.StringVarP(&o.escapeChar, "escape", "e", "~", "escape character, ^X, or none (off by default when stdin is not a terminal)")
-	fs.IntVar(&o.instance, "instance", 1, "SOL payload instance (1-15)")
+	fs.IntVar(&o.instance, "instance", 1, "SOL payload instance, 1-15")
 	fs.BoolVar(&o.noSteal, "no-steal", false, "fail if the console is in use instead of taking it over")
 	fs.StringVar(&o.logFile, "log", "", "append console output to FILE")
-	fs.BoolVar(&o.logStamps, "log-timestamps", false, "prefix each logged line with an RFC 3339 timestamp")
+	fs.BoolVar(&o.logStamps, "log-timestamps", false, "prefix each logged line with an RFC 3339 timestamp (with --log)")
 	fs.BoolVar(&o.reconnect, "reconnect", false, "on session loss, BMC reboot or takeover, reconnect with backoff")
 	fs.BoolVar(&o.keepOpen, "keep-open", false, "keep the console running at end of standard input (for logging)")
-	fs.DurationVar(&o.keepalive, "keepalive", 15*time.Second, "longest interval between keepalives (0 disables)")
-	fs.DurationVar(&o.timeout, "timeout", time.Second, "wait for the first try of each request")
-	fs.IntVar(&o.retries, "retries", 3, "retransmissions of each request")
+	fs.DurationVar(&o.keepalive, "keepalive", 15*time.Second, "longest interval between keepalives, 1s-5m, or 0 to disable")
+	fs.DurationVar(&o.timeout, "timeout", time.Second, "wait for the first try of each request, 100ms-60s")
+	fs.IntVar(&o.retries, "retries", 3, "retransmissions of each request, 0-20")
 	fs.StringVar(&o.debug, "debug", "", "protocol trace to stderr, or to `FILE` with --debug=FILE")
 	fs.Lookup("debug").NoOptDefVal = "-"
 	fs.StringVar(&o.bootdev, "bootdev", "", "with the console: set the boot device once attached (DEV[,persistent][,efi])")
@@ -103,26 +130,232 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		return nil, err
 	}
 	o.args = fs.Args()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
 const escapeHelpShort = `Escapes (after a newline): ~. quit, ~B break, ~C command prompt (power, bootdev),
 ~R reconnect, ~# status, ~^Z suspend, ~? help, ~~ a literal ~.`
 
-func (o *options) address() (string, error) {
-	if o.host == "" {
-		return "", &usageError{"no BMC given: use -H HOST (or --demo)"}
+// flagName is how messages name a flag: its letter if it has one.
+func (o *options) flagName(name string) string {
+	if f := o.fs.Lookup(name); f != nil && f.Shorthand != "" {
+		return "-" + f.Shorthand
 	}
-	addr := o.host
-	if o.port != 0 {
-		h := strings.Trim(addr, "[]")
-		if strings.Contains(h, ":") {
-			addr = "[" + h + "]:" + strconv.Itoa(o.port)
-		} else {
-			addr = h + ":" + strconv.Itoa(o.port)
+	return "--" + name
+}
+
+// given lists, by their names in messages, which of the flags were given.
+func (o *options) given(names ...string) []string {
+	var g []string
+	for _, n := range names {
+		if o.fs.Changed(n) {
+			g = append(g, o.flagName(n))
 		}
 	}
-	return ipmi.HostPort(addr)
+	return g
+}
+
+var (
+	passwordFlags = []string{"password", "env", "password-file"}
+	kgFlags       = []string{"kg", "kg-hex", "kg-env", "kg-prompt", "kg-file"}
+)
+
+// both is "-P and -E both" or "-P, -E and -f all".
+func both(flags []string) string {
+	if len(flags) == 2 {
+		return flags[0] + " and " + flags[1] + " both"
+	}
+	return strings.Join(flags[:len(flags)-1], ", ") + " and " + flags[len(flags)-1] + " all"
+}
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// validate checks every flag and the command words before anything is read
+// or sent, so that a mistake costs neither a password prompt nor a session.
+func (o *options) validate() error {
+	if o.demo {
+		demoFixed := append([]string{"host", "port", "user", "privilege"}, append(passwordFlags, kgFlags...)...)
+		if g := o.given(demoFixed...); len(g) > 0 {
+			return usagef("--demo runs its own simulated BMC (user admin, password password): drop %s", strings.Join(g, ", "))
+		}
+		if len(o.args) > 0 {
+			return usagef("--demo attaches to the simulated console; %q needs a real BMC (-H)", o.args[0])
+		}
+	}
+	if o.fs.Changed("port") && (o.port < 1 || o.port > 65535) {
+		return usagef("-p %d: a UDP port is 1-65535 (omit -p for IPMI's 623)", o.port)
+	}
+	if o.ipv4 && o.ipv6 {
+		return usagef("-4 and -6 exclude each other: give one, or neither to use the address as it resolves")
+	}
+	if o.fs.Changed("cipher-suite") {
+		switch {
+		case o.suite < 0 || o.suite > 255:
+			return usagef("-C %d: cipher suites are 0-255 (omit -C to negotiate)", o.suite)
+		case o.suite == 0 && !o.allowSuite0:
+			return usagef("-C 0 has no authentication, integrity or encryption; add --insecure-cipher-suite-0 if you mean it")
+		}
+		if _, ok := ipmi.LookupCipherSuite(uint8(o.suite)); !ok {
+			return usagef("-C %d: not supported (supported: %v)", o.suite, ipmi.SupportedCipherSuites())
+		}
+	}
+	p, err := ipmi.ParsePrivilege(o.privilege)
+	if err != nil {
+		return usagef("-L: %s", strings.TrimPrefix(err.Error(), "ipmi: "))
+	}
+	o.priv = p
+	if o.iface != "lanplus" {
+		return usagef("-I %s: only lanplus (IPMI 2.0) is supported", o.iface)
+	}
+	if len(o.user) > maxUserName {
+		return usagef("-U: the user name is %d bytes; IPMI allows at most %d", len(o.user), maxUserName)
+	}
+	if g := o.given(passwordFlags...); len(g) > 1 {
+		return usagef("%s give the password: use one (-E or -f keep it out of the process list)", both(g))
+	}
+	if g := o.given(kgFlags...); len(g) > 1 {
+		return usagef("%s give K_g: use one (-K, -Y or --kg-file keep it out of the process list)", both(g))
+	}
+	if o.fs.Changed("password") && len(o.password) > maxSecret {
+		return usagef("-P: the password is %d bytes, longer than IPMI's %d", len(o.password), maxSecret)
+	}
+	if o.fs.Changed("kg") && len(o.kg) > maxSecret {
+		return usagef("-k: K_g is at most %d bytes", maxSecret)
+	}
+	if o.fs.Changed("kg-hex") {
+		if _, err := decodeKgHex(o.kgHex); err != nil {
+			return usagef("-y: %v", err)
+		}
+	}
+	if o.timeout < minTimeout || o.timeout > maxTimeout {
+		return usagef("--timeout %v: give %v to %v", o.timeout, minTimeout, maxTimeout)
+	}
+	if o.retries < 0 || o.retries > maxRetries {
+		return usagef("--retries %d: give 0 to %d", o.retries, maxRetries)
+	}
+	if o.keepalive != 0 && (o.keepalive < minKeepalive || o.keepalive > maxKeepalive) {
+		return usagef("--keepalive %v: give %v to %v, or 0 to disable keepalives", o.keepalive, minKeepalive, maxKeepalive)
+	}
+	if o.instance < 1 || o.instance > maxInstance {
+		return usagef("--instance %d: SOL instances are 1-%d", o.instance, maxInstance)
+	}
+	if o.fs.Changed("escape") {
+		if _, _, err := escape.Parse(o.escapeChar); err != nil {
+			return usagef("-e: %s", strings.TrimPrefix(err.Error(), "escape: "))
+		}
+	}
+	if o.logStamps && o.logFile == "" {
+		return usagef("--log-timestamps stamps the lines of --log FILE: add --log")
+	}
+	if o.bootdev != "" {
+		if _, err := parseBoot(strings.FieldsFunc(o.bootdev, func(r rune) bool { return r == ',' || r == ' ' })); err != nil {
+			return err
+		}
+	}
+	if o.power != "" {
+		if _, err := ipmi.ParseChassisAction(o.power); err != nil {
+			return usagef("--power: %s", strings.TrimPrefix(err.Error(), "ipmi: "))
+		}
+	}
+	if len(o.args) > 0 {
+		if g := o.given("bootdev", "power"); len(g) > 0 {
+			return usagef("%s apply to the console; with the command %q, give the action as a command of its own (ghmicons ... %s ...)",
+				strings.Join(g, " and "), o.args[0], strings.TrimPrefix(g[0], "--"))
+		}
+		c, err := parseCommand(o.args)
+		if err != nil {
+			return err
+		}
+		o.cmd = c
+	}
+	return nil
+}
+
+// address is the BMC's UDP address from -H and -p. Rules: -H is a host
+// name, an IPv4 address, an IPv6 address (bare, or in brackets, with a zone
+// if link-local), each optionally with :PORT (IPv6 then in brackets). -p
+// gives the port instead; giving it both ways is fine only if both agree.
+func (o *options) address() (string, error) {
+	if o.host == "" {
+		return "", usagef("no BMC given: use -H HOST (or --demo)")
+	}
+	host, port, err := splitHost(o.host)
+	if err != nil {
+		return "", usagef("-H %s: %v", o.host, err)
+	}
+	if o.fs.Changed("port") {
+		if port != 0 && port != o.port {
+			return "", usagef("-H %s says port %d but -p says %d: give the port once", o.host, port, o.port)
+		}
+		port = o.port
+	}
+	if port == 0 {
+		port = ipmi.DefaultPort
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		switch {
+		case o.ipv4 && !ip.Unmap().Is4():
+			return "", usagef("-4 with the IPv6 address %s: drop -4, or give an IPv4 address", host)
+		case o.ipv6 && ip.Is4():
+			return "", usagef("-6 with the IPv4 address %s: drop -6, or give an IPv6 address", host)
+		}
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+}
+
+// splitHost takes -H apart; port is 0 when -H has none.
+func splitHost(s string) (host string, port int, err error) {
+	ipv6 := func(h string) bool {
+		ip, err := netip.ParseAddr(h)
+		return err == nil && ip.Is6()
+	}
+	switch {
+	case strings.HasPrefix(s, "["):
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return "", 0, fmt.Errorf("no closing ]")
+		}
+		host, rest := s[1:end], s[end+1:]
+		if !ipv6(host) {
+			return "", 0, fmt.Errorf("brackets are for IPv6 addresses, and %q is not one", host)
+		}
+		if rest == "" {
+			return host, 0, nil
+		}
+		if rest[0] != ':' {
+			return "", 0, fmt.Errorf("want [IPv6]:PORT")
+		}
+		port, err := parsePort(rest[1:])
+		return host, port, err
+	case ipv6(s):
+		// A bare IPv6 address cannot carry a port: its last group would
+		// be taken for one, or a zone would swallow it.
+		if _, zone, _ := strings.Cut(s, "%"); strings.Contains(zone, ":") {
+			return "", 0, fmt.Errorf("an IPv6 address with a port goes in brackets: [ADDRESS%%ZONE]:PORT")
+		}
+		return s, 0, nil
+	case strings.Count(s, ":") == 1:
+		host, p, _ := strings.Cut(s, ":")
+		if host == "" {
+			return "", 0, fmt.Errorf("no host before the port")
+		}
+		port, err := parsePort(p)
+		return host, port, err
+	case strings.Contains(s, ":"):
+		return "", 0, fmt.Errorf("not an address; an IPv6 address with a port goes in brackets: [ADDRESS]:PORT")
+	}
+	return s, 0, nil
+}
+
+func parsePort(p string) (int, error) {
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("port %q: want 1-65535", p)
+	}
+	return n, nil
 }
 
 func (o *options) network() string {
@@ -133,96 +366,6 @@ func (o *options) network() string {
 		return "udp6"
 	}
 	return "udp"
-}
-
-// sessionConfig builds the session configuration, reading the password from
-// the environment, a file, the command line or a prompt.
-func (o *options) sessionConfig(env func(string) (string, bool), stdin *os.File, stderr io.Writer) (ipmi.Config, error) {
-	cfg := ipmi.Config{Username: o.user, Timeout: o.timeout, Retries: o.retries, AllowNoAuth: o.allowSuite0,
-		UsernamePrivilegeLookup: o.usernameLookup}
-	if o.retries == 0 {
-		cfg.Retries = -1
-	}
-	if o.iface != "lanplus" {
-		return cfg, &usageError{fmt.Sprintf("-I %s: only lanplus (IPMI 2.0) is supported", o.iface)}
-	}
-	p, err := ipmi.ParsePrivilege(o.privilege)
-	if err != nil {
-		return cfg, &usageError{err.Error()}
-	}
-	cfg.Privilege = p
-	if o.suite >= 0 {
-		if o.suite > 255 {
-			return cfg, &usageError{fmt.Sprintf("-C %d: no such cipher suite", o.suite)}
-		}
-		if o.suite == 0 && !o.allowSuite0 {
-			return cfg, &usageError{"-C 0 has no authentication, integrity or encryption; add --insecure-cipher-suite-0 if you mean it"}
-		}
-		if _, ok := ipmi.LookupCipherSuite(uint8(o.suite)); !ok {
-			return cfg, &usageError{fmt.Sprintf("-C %d: not supported (supported: %v)", o.suite, ipmi.SupportedCipherSuites())}
-		}
-		cfg.CipherSuites = []uint8{uint8(o.suite)}
-	}
-	switch {
-	case o.kgHex != "":
-		b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(o.kgHex, "0x"), "0X"))
-		if err != nil || len(b) > 20 {
-			return cfg, &usageError{"-y: K_g must be up to 20 bytes of hex"}
-		}
-		cfg.Kg = b
-	case o.kg != "":
-		if len(o.kg) > 20 {
-			return cfg, &usageError{"-k: K_g is at most 20 characters"}
-		}
-		cfg.Kg = []byte(o.kg)
-	}
-	pw, err := o.readPassword(env, stdin, stderr)
-	if err != nil {
-		return cfg, err
-	}
-	if len(pw) > 20 {
-		return cfg, &usageError{"the password is longer than IPMI's 20 bytes"}
-	}
-	cfg.Password = pw
-	return cfg, nil
-}
-
-func (o *options) readPassword(env func(string) (string, bool), stdin *os.File, stderr io.Writer) ([]byte, error) {
-	switch {
-	case o.fs.Changed("password"):
-		fmt.Fprintln(stderr, "ghmicons: warning: a password given with -P can be seen by other users; use -E or -f")
-		return []byte(o.password), nil
-	case o.envPass:
-		for _, k := range []string{"IPMI_PASSWORD", "IPMITOOL_PASSWORD"} {
-			if v, ok := env(k); ok {
-				return []byte(v), nil
-			}
-		}
-		return nil, &usageError{"-E: neither IPMI_PASSWORD nor IPMITOOL_PASSWORD is set"}
-	case o.passFile != "":
-		f, err := os.Open(o.passFile)
-		if err != nil {
-			return nil, &usageError{fmt.Sprintf("-f: %v", err)}
-		}
-		defer f.Close()
-		line, err := bufio.NewReader(f).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return nil, &usageError{fmt.Sprintf("-f: %v", err)}
-		}
-		return []byte(strings.TrimRight(line, "\r\n")), nil
-	}
-	if term.IsTerminal(int(stdin.Fd())) {
-		fmt.Fprint(stderr, "Password: ")
-		pw, err := term.ReadPassword(int(stdin.Fd()))
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return nil, fmt.Errorf("reading password: %w", err)
-		}
-		return pw, nil
-	}
-	// No password source and nobody to ask: an empty password (null
-	// passwords exist on some BMCs).
-	return nil, nil
 }
 
 // escapeFilter returns the escape filter: on with "~" on a terminal, off in
@@ -248,7 +391,7 @@ func parseBoot(words []string) (ipmi.BootFlags, error) {
 	}
 	d, err := ipmi.ParseBootDevice(words[0])
 	if err != nil {
-		return ipmi.BootFlags{}, &usageError{err.Error()}
+		return ipmi.BootFlags{}, &usageError{strings.TrimPrefix(err.Error(), "ipmi: ")}
 	}
 	f := ipmi.BootFlags{Device: d}
 	for _, w := range words[1:] {
@@ -263,4 +406,27 @@ func parseBoot(words []string) (ipmi.BootFlags, error) {
 		}
 	}
 	return f, nil
+}
+
+// firstLine reads the first line of a file, without its line end.
+func firstLine(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// decodeKgHex reads K_g in hex, with or without 0x.
+func decodeKgHex(s string) ([]byte, error) {
+	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"))
+	if err != nil || len(b) == 0 || len(b) > maxSecret {
+		return nil, fmt.Errorf("K_g in hex is 1 to %d bytes (2 to %d hex digits)", maxSecret, 2*maxSecret)
+	}
+	return b, nil
 }

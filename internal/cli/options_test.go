@@ -2,10 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ghmicons/ghmicons/pkg/escape"
+	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
 // runInProcess runs the program's Run with files for its output and env as
@@ -96,18 +101,26 @@ func TestRunHelp(t *testing.T) {
 // sessionConfigFor parses args and builds the session configuration.
 func sessionConfigFor(t *testing.T, env map[string]string, args ...string) (cfgPassword []byte, warn string, err error) {
 	t.Helper()
+	cfg, warn, err := configFor(t, env, args...)
+	return cfg.Password, warn, err
+}
+
+// configFor parses args (an error there is returned as is) and builds the
+// session configuration, with stdin not a terminal.
+func configFor(t *testing.T, env map[string]string, args ...string) (cfg ipmi.Config, warn string, err error) {
+	t.Helper()
 	var stderr bytes.Buffer
 	o, err := parseOptions(args, &stderr)
 	if err != nil {
-		t.Fatalf("parseOptions(%q): %v", args, err)
+		return cfg, stderr.String(), err
 	}
 	stdin, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
-	cfg, err := o.sessionConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, stdin, &stderr)
-	return cfg.Password, stderr.String(), err
+	cfg, err = o.sessionConfig(context.Background(), func(k string) (string, bool) { v, ok := env[k]; return v, ok }, stdin, &stderr)
+	return cfg, stderr.String(), err
 }
 
 func TestPasswordSources(t *testing.T) {
@@ -205,10 +218,13 @@ func TestEscapeOption(t *testing.T) {
 	}
 	for _, tt := range tests {
 		o, err := parseOptions(tt.args, &bytes.Buffer{})
-		if err != nil {
+		if err != nil && !tt.bad {
 			t.Fatalf("%q: %v", tt.args, err)
 		}
-		f, err := o.escapeFilter(tt.tty)
+		var f *escape.Filter
+		if err == nil {
+			f, err = o.escapeFilter(tt.tty)
+		}
 		if tt.bad {
 			if err == nil || ExitCode(err) != ExitUsage {
 				t.Errorf("%q: error %v, want a usage error", tt.args, err)
@@ -225,16 +241,51 @@ func TestEscapeOption(t *testing.T) {
 	}
 }
 
+// TestAddress: the rules for -H and -p (options.address).
 func TestAddress(t *testing.T) {
 	tests := []struct {
 		args []string
-		want string
+		want string // "" for a usage error
+		why  string // in the error
 	}{
-		{[]string{"-H", "10.0.0.5"}, "10.0.0.5:623"},
-		{[]string{"-H", "10.0.0.5:9623"}, "10.0.0.5:9623"},
-		{[]string{"-H", "10.0.0.5", "-p", "9623"}, "10.0.0.5:9623"},
-		{[]string{"-H", "::1", "-p", "9623"}, "[::1]:9623"},
-		{[]string{"-H", "[::1]:9623"}, "[::1]:9623"},
+		{[]string{"-H", "10.0.0.5"}, "10.0.0.5:623", ""},
+		{[]string{"-H", "10.0.0.5:9623"}, "10.0.0.5:9623", ""},
+		{[]string{"-H", "10.0.0.5", "-p", "9623"}, "10.0.0.5:9623", ""},
+		{[]string{"-H", "10.0.0.5:9623", "-p", "9623"}, "10.0.0.5:9623", ""},
+		{[]string{"-H", "10.0.0.5:9623", "-p", "623"}, "", "give the port once"},
+		{[]string{"-H", "127.0.0.1:24098", "-p", "24099"}, "", "give the port once"},
+		{[]string{"-H", "bmc1.example.net"}, "bmc1.example.net:623", ""},
+		{[]string{"-H", "bmc1.example.net:1623"}, "bmc1.example.net:1623", ""},
+		{[]string{"-H", "bmc1", "-p", "1623"}, "bmc1:1623", ""},
+		{[]string{"-H", "::1"}, "[::1]:623", ""},
+		{[]string{"-H", "::1", "-p", "9623"}, "[::1]:9623", ""},
+		{[]string{"-H", "[::1]"}, "[::1]:623", ""},
+		{[]string{"-H", "[::1]", "-p", "9623"}, "[::1]:9623", ""},
+		{[]string{"-H", "[::1]:9623"}, "[::1]:9623", ""},
+		{[]string{"-H", "[::1]:9623", "-p", "9623"}, "[::1]:9623", ""},
+		{[]string{"-H", "[::1]:9623", "-p", "623"}, "", "give the port once"},
+		{[]string{"-H", "2001:db8::5"}, "[2001:db8::5]:623", ""},
+		{[]string{"-H", "fe80::1%eth0"}, "[fe80::1%eth0]:623", ""},
+		{[]string{"-H", "fe80::1%eth0", "-p", "1623"}, "[fe80::1%eth0]:1623", ""},
+		{[]string{"-H", "[fe80::1%eth0]:623"}, "[fe80::1%eth0]:623", ""},
+		{[]string{"-H", "[fe80::1%eth0]:1623", "-p", "1623"}, "[fe80::1%eth0]:1623", ""},
+		{[]string{"-H", "fe80::1%eth0:623"}, "", "brackets"},
+		{[]string{"-H", "[10.0.0.5]:623"}, "", "brackets are for IPv6"},
+		{[]string{"-H", "[bmc1]"}, "", "brackets are for IPv6"},
+		{[]string{"-H", "[::1"}, "", "no closing ]"},
+		{[]string{"-H", "[::1]623"}, "", "[IPv6]:PORT"},
+		{[]string{"-H", "[::1]:"}, "", "1-65535"},
+		{[]string{"-H", ":623"}, "", "no host"},
+		{[]string{"-H", "bmc1:ipmi"}, "", "1-65535"},
+		{[]string{"-H", "bmc1:0"}, "", "1-65535"},
+		{[]string{"-H", "bmc1:65536"}, "", "1-65535"},
+		{[]string{"-H", "bmc1:623:1"}, "", "brackets"},
+		{[]string{"-H", "::1", "-4"}, "", "-4 with the IPv6 address"},
+		{[]string{"-H", "10.0.0.5", "-6"}, "", "-6 with the IPv4 address"},
+		{[]string{"-H", "10.0.0.5", "-4"}, "10.0.0.5:623", ""},
+		{[]string{"-H", "::1", "-6"}, "[::1]:623", ""},
+		{[]string{"-H", "bmc1", "-6"}, "bmc1:623", ""},
+		{[]string{"-p", "623"}, "", "-H"},
 	}
 	for _, tt := range tests {
 		o, err := parseOptions(tt.args, &bytes.Buffer{})
@@ -242,6 +293,12 @@ func TestAddress(t *testing.T) {
 			t.Fatalf("%q: %v", tt.args, err)
 		}
 		got, err := o.address()
+		if tt.want == "" {
+			if ExitCode(err) != ExitUsage || !strings.Contains(fmt.Sprint(err), tt.why) {
+				t.Errorf("%q: address %q, error %v; want a usage error saying %q", tt.args, got, err, tt.why)
+			}
+			continue
+		}
 		if err != nil || got != tt.want {
 			t.Errorf("%q: address %q, %v; want %q", tt.args, got, err, tt.want)
 		}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -30,15 +31,22 @@ func Run(args []string, env Env) int {
 		env.Getenv = os.LookupEnv
 	}
 	err := run(args, env)
-	if err != nil && !errors.Is(err, pflag.ErrHelp) {
-		msg := err.Error()
-		msg = strings.TrimPrefix(msg, "ghmicons: ")
-		fmt.Fprintf(env.Stderr, "ghmicons: %s\n", oneLine(msg))
-	}
 	if errors.Is(err, pflag.ErrHelp) {
 		return ExitOK
 	}
+	report(env.Stderr, err)
 	return ExitCode(err)
+}
+
+// report prints the error that ends the program as one line, unless it
+// has been shown already (see alreadyReported).
+func report(w io.Writer, err error) {
+	var re *reportedError
+	if err == nil || errors.As(err, &re) {
+		return
+	}
+	msg := strings.TrimPrefix(err.Error(), "ghmicons: ")
+	fmt.Fprintf(w, "ghmicons: %s\n", oneLine(msg))
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
@@ -46,7 +54,8 @@ func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), 
 func run(args []string, env Env) error {
 	o, err := parseOptions(args, env.Stderr)
 	if err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
+		var ue *usageError
+		if errors.Is(err, pflag.ErrHelp) || errors.As(err, &ue) {
 			return err
 		}
 		return &usageError{err.Error() + " (see --help)"}
@@ -60,51 +69,32 @@ func run(args []string, env Env) error {
 	}
 	addr, err := o.address()
 	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			return err
-		}
-		return &usageError{err.Error()}
+		return err
 	}
-	if len(o.args) > 0 {
-		cfg, err := o.sessionConfig(env.Getenv, env.Stdin, env.Stderr)
-		if err != nil {
-			return err
-		}
-		return oneShot(o, addr, cfg, env)
-	}
-	cfg, err := o.sessionConfig(env.Getenv, env.Stdin, env.Stderr)
+	// From here to the console's own handling (or to the end of a one-shot
+	// command) the end signals cancel ctx.
+	sc := catchSignals(context.Background())
+	defer sc.stop()
+	cfg, err := o.sessionConfig(sc.ctx, env.Getenv, env.Stdin, env.Stderr)
 	if err != nil {
+		return sc.or(err)
+	}
+	if o.cmd != nil {
+		return oneShot(sc, o, addr, cfg, env)
+	}
+	// The console installs its own handlers; a signal between here and
+	// there takes its default action, with nothing yet to restore or close.
+	sc.stop()
+	if err := sc.err(); err != nil {
 		return err
 	}
 	return attach(o, addr, cfg, env, nil)
 }
 
-// oneShot runs "power …", "bootdev …" or "info" and exits.
-func oneShot(o *options, addr string, cfg ipmi.Config, env Env) error {
-	ctx := context.Background()
-	cmd, rest := strings.ToLower(o.args[0]), o.args[1:]
-	// Check the words before talking to the BMC.
-	switch cmd {
-	case "power":
-		if len(rest) != 1 {
-			return &usageError{"power: want one of on, off, cycle, reset, soft, diag, status"}
-		}
-		if rest[0] != "status" {
-			if _, err := ipmi.ParseChassisAction(rest[0]); err != nil {
-				return &usageError{err.Error()}
-			}
-		}
-	case "bootdev":
-		if len(rest) == 0 || rest[0] != "status" {
-			if _, err := parseBoot(rest); err != nil {
-				return err
-			}
-		}
-	case "info":
-	default:
-		return &usageError{fmt.Sprintf("unknown command %q (want power, bootdev or info; no command attaches to the console)", o.args[0])}
-	}
+// oneShot runs "power …", "bootdev …" or "info" and exits. A signal ends it
+// with the session closed; a second signal while the BMC is slow to answer
+// Close Session leaves at once.
+func oneShot(sc *signalScope, o *options, addr string, cfg ipmi.Config, env Env) (err error) {
 	dbg, closeDebug, err := o.debugWriter(env.Stderr)
 	if err != nil {
 		return err
@@ -113,59 +103,36 @@ func oneShot(o *options, addr string, cfg ipmi.Config, env Env) error {
 	if dbg != nil {
 		cfg.Trace = (&tracer{w: dbg}).event
 	}
-	s, err := ipmi.Dial(ctx, o.network(), addr, cfg)
+	s, err := ipmi.Dial(sc.ctx, o.network(), addr, cfg)
 	if err != nil {
-		return err
+		return sc.or(err)
 	}
-	defer s.Close()
-	out := env.Stdout
-	switch cmd {
-	case "power":
-		if rest[0] == "status" {
-			st, err := s.ChassisStatus(ctx)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "Chassis Power is %s\n", onOff(st.PowerOn))
-			return nil
+	defer func() {
+		if cerr := closeSession(sc, s); err == nil {
+			err = cerr
 		}
-		a, _ := ipmi.ParseChassisAction(rest[0])
-		if err := s.ChassisControl(ctx, a); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "Chassis Power Control: %s\n", a)
-	case "bootdev":
-		if len(rest) > 0 && rest[0] == "status" {
-			f, err := s.BootFlags(ctx)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "Boot device: %s\n", f)
-			return nil
-		}
-		f, _ := parseBoot(rest)
-		if err := s.SetBootFlags(ctx, f); err != nil {
-			return err
-		}
-		f.Valid = true
-		fmt.Fprintf(out, "Set boot device to %s\n", f)
-	case "info":
-		d, err := s.GetDeviceID(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "BMC:            %s\nIPMI version:   %d.%d\nFirmware:       %s\nManufacturer:   %d\nProduct:        0x%04x\nCipher suite:   %s\nPrivilege:      %s\n",
-			s.RemoteAddr(), d.IPMIVersion&0x0F, d.IPMIVersion>>4, d.FirmwareVersion(), d.ManufacturerID, d.ProductID,
-			s.CipherSuite(), s.Privilege())
+	}()
+	out, err := o.cmd.run(sc.ctx, s)
+	if err != nil {
+		return sc.or(err)
 	}
-	return s.Close()
+	if _, err := io.WriteString(env.Stdout, out); err != nil {
+		return fmt.Errorf("writing the answer: %w", err)
+	}
+	return nil
 }
 
-func onOff(on bool) string {
-	if on {
-		return "on"
+// closeSession closes s (Close Session, bounded by the session's timeout)
+// unless a second signal asks to leave now.
+func closeSession(sc *signalScope, s *ipmi.Session) error {
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-sc.again:
+		return sc.err()
 	}
-	return "off"
 }
 
 func isTerminal(f *os.File) bool { return f != nil && term.IsTerminal(int(f.Fd())) }

@@ -26,6 +26,9 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 		return
 	}
 	s.event("request", ss.bmcID, ipmi.CommandName(m.NetFn, m.Cmd))
+	if s.cfg.Faults.unanswered(ipmi.CommandName(m.NetFn, m.Cmd)) {
+		return
+	}
 	data := s.execute(ss, &m)
 	resp := appendResponse(nil, &m, data)
 	*c = cachedResponse{netFn: m.NetFn, cmd: m.Cmd, req: append([]byte(nil), m.Data...), resp: resp, at: time.Now()}

@@ -21,4 +21,25 @@ type Faults struct {
 	// ---------------------------------------------------------------
 	// Hosts and power/boot hooks.
 	// ---------------------------------------------------------------
+
+	// ---------------------------------------------------------------
+	// Requests left unanswered (one-shot commands, signals).
+	// ---------------------------------------------------------------
+
+	// Unanswered names in-session IPMI commands, as ipmi.CommandName gives
+	// them (e.g. "Get Chassis Status"), that the BMC receives, reports as a
+	// "request" event, and never answers, however often they are resent: the
+	// console's request stays in flight until it gives up. Other commands,
+	// Close Session among them, are answered as usual.
+	Unanswered []string
+}
+
+// unanswered reports whether the command named name is to go unanswered.
+func (f *Faults) unanswered(name string) bool {
+	for _, n := range f.Unanswered {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }

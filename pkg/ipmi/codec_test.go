@@ -970,7 +970,7 @@ func TestParsePrivilege(t *testing.T) {
 	for _, tt := range []struct {
 		p    Privilege
 		want string
-	}{{0, "highest"}, {PrivilegeOEM, "oem"}, {9, "privilege-9"}} {
+	}{{0, "highest"}, {PrivilegeOEM, "oem"}, {9, "unknown (0x09)"}, {15, "unknown (0x0f)"}} {
 		if got := tt.p.String(); got != tt.want {
 			t.Errorf("Privilege(%d).String() = %q, want %q", uint8(tt.p), got, tt.want)
 		}

@@ -198,7 +198,9 @@ func (p Privilege) String() string {
 	case PrivilegeOEM:
 		return "oem"
 	}
-	return fmt.Sprintf("privilege-%d", uint8(p))
+	// A level outside IPMI v2.0 §6.8 (e.g. 0x0f in a broken Set Session
+	// Privilege Level answer) is shown as what it is.
+	return fmt.Sprintf("unknown (0x%02x)", uint8(p))
 }
 
 // ParsePrivilege accepts the names ipmitool uses (case-insensitive) and
