@@ -1,6 +1,7 @@
 package fakebmc
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -80,6 +81,12 @@ type Server struct {
 	sol      *solPort
 	wbuf     []byte
 
+	// hookCtx ends the chassis hooks when the server closes; hooks counts
+	// the goroutines that run them (see chassisChange).
+	hookCtx    context.Context
+	hookCancel context.CancelFunc
+	hooks      sync.WaitGroup
+
 	serveDone chan struct{}
 }
 
@@ -107,6 +114,7 @@ func New(cfg Config) *Server {
 	if s.chassis == nil {
 		s.chassis = NewChassis()
 	}
+	s.hookCtx, s.hookCancel = context.WithCancel(context.Background())
 	s.sol = newSOLPort(s, cfg.SOL)
 	return s
 }
@@ -212,6 +220,8 @@ func (s *Server) Close() error {
 		ss.stopTimers()
 	}
 	s.mu.Unlock()
+	s.hookCancel()
+	s.hooks.Wait()
 	s.sol.close()
 	if pc != nil {
 		pc.Close()
