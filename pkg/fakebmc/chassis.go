@@ -37,7 +37,8 @@ const DefaultHookTimeout = 5 * time.Second
 // Errors of chassis actions, for callers that branch on them. The server
 // answers ErrChassisBusy with completion code 0xC0 (node busy),
 // ErrHookTimeout with 0xC3 (timeout while processing the command) and any
-// other hook error with 0xD5 (not supported in the present state).
+// other hook error with 0xD5 (not supported in the present state); IPMI
+// v2.0 §5.2, Table 5-2.
 var (
 	ErrChassisBusy = errors.New("fakebmc: chassis busy: a power or boot hook is running")
 	ErrHookTimeout = errors.New("fakebmc: hook timed out")
@@ -128,9 +129,10 @@ func (c *Chassis) SetBootFlags(f ipmi.BootFlags) error {
 }
 
 // begin claims the chassis for one action with a hook: actions are
-// serialised, and one arriving meanwhile is refused rather than queued (a
-// real BMC answers "node busy" while it carries out a power command, and a
-// queue would answer long after the requester gave up).
+// serialised, and one arriving meanwhile is refused rather than queued. A
+// BMC busy with a power transition may answer "node busy" (completion code
+// 0xC0, IPMI v2.0 §5.2, Table 5-2), and a queue would answer long after the
+// requester gave up.
 func (c *Chassis) begin() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

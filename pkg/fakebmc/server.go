@@ -56,7 +56,7 @@ type Config struct {
 
 // Event is something a test may want to see happen on the BMC.
 type Event struct {
-	Kind      string // "session-open", "session-close", "session-timeout", "activate", "deactivate", "break", "request"
+	Kind      string // "session-open", "session-close", "session-timeout", "activate", "deactivate", "break", "request", "chassis-control", "hook-failed"
 	SessionID uint32 // the BMC's ID
 	Detail    string
 }
