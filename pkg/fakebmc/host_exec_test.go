@@ -4,12 +4,14 @@ package fakebmc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -83,7 +85,7 @@ func waitGone(t *testing.T, gone <-chan struct{}, pgid int, when string) {
 	select {
 	case <-gone:
 	case <-time.After(10 * time.Second):
-		t.Fatalf("a process of the exec host's command outlived %s", when)
+		t.Fatalf("a process of the command (group %d) outlived %s", pgid, when)
 	}
 }
 
@@ -199,4 +201,41 @@ func TestExecHostRestartsWithRealClock(t *testing.T) {
 	c := activateSOL(t, sess)
 	_, off := c.waitRe(helloRe, 0, 10*time.Second)
 	c.waitRe(helloRe, off, 10*time.Second)
+}
+
+// A hook command (RunShell) that outlives its context is killed with all
+// it started, and says why it failed.
+func TestRunShellKillsGroupWhenContextEnds(t *testing.T) {
+	fifo, gone := heldOpen(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	pidFile := filepath.Join(t.TempDir(), "pids")
+	err := RunShell(ctx, fmt.Sprintf(`exec 3>%s; sleep 1000 & echo "$$ $!" >%s; wait`, fifo, pidFile), nil, io.Discard)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("RunShell past its deadline: %v", err)
+	}
+	var sh, child int
+	if b, err := os.ReadFile(pidFile); err == nil {
+		if _, err := fmt.Sscan(string(b), &sh, &child); err == nil && sh > 1 && child > 1 {
+			t.Cleanup(func() {
+				_ = syscall.Kill(-sh, syscall.SIGKILL)
+				_ = syscall.Kill(child, syscall.SIGKILL)
+			})
+		}
+	}
+	waitGone(t, gone, sh, "its hook's deadline")
+}
+
+// RunShell passes the environment and the exit status on.
+func TestRunShellEnvAndStatus(t *testing.T) {
+	var out strings.Builder
+	if err := RunShell(context.Background(), `echo "$GHMICONS_ACTION"`, []string{"GHMICONS_ACTION=cycle"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "cycle\n" {
+		t.Errorf("hook printed %q", out.String())
+	}
+	if err := RunShell(context.Background(), "exit 3", nil, io.Discard); err == nil {
+		t.Error("a hook exiting 3 succeeded")
+	}
 }
