@@ -10,7 +10,7 @@
 set -euo pipefail
 
 PKGS=(openipmi ipmitool freeipmi-tools conserver-server conserver-client
-      python3-pyghmi tmux socat tcpdump)
+      python3-pyghmi tmux socat tcpdump openssh-server openssh-client)
 
 die() { echo "install-peers: ERROR: $*" >&2; exit 1; }
 
@@ -57,9 +57,12 @@ else
 fi
 
 # Verify the binaries we rely on are present.
-for b in ipmi_sim ipmitool ipmi-chassis ipmiconsole conserver console tmux socat tcpdump; do
+for b in ipmi_sim ipmitool ipmi-chassis ipmiconsole conserver console tmux socat tcpdump ssh ssh-keygen; do
     command -v "$b" >/dev/null || die "expected binary '$b' not found after install"
 done
+# sshd is run by scripts/interop-sshd.sh as an exec host (sshd -i), never as
+# a service; /usr/sbin may not be in PATH.
+[ -x /usr/sbin/sshd ] || die "expected /usr/sbin/sshd (openssh-server) not found after install"
 /usr/bin/python3 -c 'import pyghmi.ipmi.command' || die "python3-pyghmi not importable by /usr/bin/python3 (Debian's python; a pyenv python3 earlier in PATH will not see it)"
 
 # A conserver daemon must not have been left running by the install.

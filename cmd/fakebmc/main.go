@@ -14,7 +14,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -62,6 +61,8 @@ func run(args []string, logw io.Writer) error {
 		hooks[k] = fs.String(k+"-cmd", "", "shell command run on "+strings.ReplaceAll(k, "-", " "))
 	}
 	provider := fs.String("provider", "", "file of KEY = COMMAND lines for the *-cmd hooks")
+	hookTimeout := fs.Duration("hook-timeout", fakebmc.DefaultHookTimeout, "longest a hook may run; then it is killed and the request answered 0xC3")
+	chassisDelay := fs.Duration("chassis-delay", 0, "misbehaviour: answer power and boot-device commands only after this long")
 	var f impair.Config
 	fs.Float64Var(&f.Drop, "drop", 0, "fault injection: probability of dropping a datagram (each way)")
 	fs.Float64Var(&f.Duplicate, "duplicate", 0, "fault injection: probability of duplicating a datagram")
@@ -71,7 +72,7 @@ func run(args []string, logw io.Writer) error {
 	fs.Uint64Var(&f.Seed, "seed", 1, "fault injection: random seed")
 	verbose := fs.BoolP("verbose", "v", false, "log sessions and commands to stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(logw, "Usage: fakebmc [flags]\n\nA simulated IPMI 2.0 BMC with Serial-over-LAN.\n\n%s\nHook commands run with sh -c and see GHMICONS_ACTION, GHMICONS_BOOTDEV,\nGHMICONS_BOOT_PERSISTENT and GHMICONS_BOOT_EFI; a non-zero exit refuses the action.\n", fs.FlagUsages())
+		fmt.Fprintf(logw, "Usage: fakebmc [flags]\n\nA simulated IPMI 2.0 BMC with Serial-over-LAN.\n\n%s\nHook commands run with sh -c (cmd /C on Windows) and see GHMICONS_ACTION,\nGHMICONS_BOOTDEV, GHMICONS_BOOT_PERSISTENT and GHMICONS_BOOT_EFI; a non-zero exit\nrefuses the action (completion code 0xD5), one running past --hook-timeout is\nkilled (0xC3), and power or boot commands arriving meanwhile get 0xC0 (node busy).\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -125,17 +126,29 @@ func run(args []string, logw io.Writer) error {
 			return err
 		}
 	}
-	chassis := fakebmc.NewChassis()
-	chassis.Hook = func(a ipmi.ChassisAction) error {
-		key := map[ipmi.ChassisAction]string{ipmi.PowerOn: "power-on", ipmi.PowerOff: "power-off", ipmi.PowerCycle: "power-cycle",
-			ipmi.HardReset: "power-reset", ipmi.SoftShutdown: "power-soft", ipmi.DiagInterrupt: "power-diag"}[a]
-		return runHook(*hooks[key], "GHMICONS_ACTION="+a.String())
+	if *hookTimeout <= 0 {
+		return fmt.Errorf("--hook-timeout must be positive")
 	}
-	chassis.BootHook = func(b ipmi.BootFlags) error {
-		return runHook(*hooks["bootdev"], "GHMICONS_BOOTDEV="+b.Device.String(),
-			fmt.Sprintf("GHMICONS_BOOT_PERSISTENT=%v", b.Persistent), fmt.Sprintf("GHMICONS_BOOT_EFI=%v", b.EFI))
+	chassis := fakebmc.NewChassis()
+	chassis.HookTimeout = *hookTimeout
+	powerKeys := map[ipmi.ChassisAction]string{ipmi.PowerOn: "power-on", ipmi.PowerOff: "power-off", ipmi.PowerCycle: "power-cycle",
+		ipmi.HardReset: "power-reset", ipmi.SoftShutdown: "power-soft", ipmi.DiagInterrupt: "power-diag"}
+	for _, key := range powerKeys {
+		if *hooks[key] != "" {
+			chassis.Hook = func(ctx context.Context, a ipmi.ChassisAction) error {
+				return runHook(ctx, logw, *hooks[powerKeys[a]], "GHMICONS_ACTION="+a.String())
+			}
+			break
+		}
+	}
+	if *hooks["bootdev"] != "" {
+		chassis.BootHook = func(ctx context.Context, b ipmi.BootFlags) error {
+			return runHook(ctx, logw, *hooks["bootdev"], "GHMICONS_BOOTDEV="+b.Device.String(),
+				fmt.Sprintf("GHMICONS_BOOT_PERSISTENT=%v", b.Persistent), fmt.Sprintf("GHMICONS_BOOT_EFI=%v", b.EFI))
+		}
 	}
 	cfg.Chassis = chassis
+	cfg.Faults.ChassisDelay = *chassisDelay
 	host, err := fakebmc.ParseSerial(*serial)
 	if err != nil {
 		return err
@@ -193,15 +206,11 @@ func readProvider(path string, hooks map[string]*string) error {
 	return sc.Err()
 }
 
-func runHook(cmd string, env ...string) error {
+// runHook runs a hook command (none: nothing to do) with its output on
+// logw; fakebmc.RunShell kills it and all it started when ctx ends.
+func runHook(ctx context.Context, logw io.Writer, cmd string, env ...string) error {
 	if cmd == "" {
 		return nil
 	}
-	c := exec.Command("sh", "-c", cmd)
-	c.Env = append(os.Environ(), env...)
-	c.Stdout, c.Stderr = os.Stderr, os.Stderr
-	if err := c.Run(); err != nil {
-		return fmt.Errorf("hook %q: %w", cmd, err)
-	}
-	return nil
+	return fakebmc.RunShell(ctx, cmd, env, logw)
 }

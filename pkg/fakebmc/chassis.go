@@ -1,8 +1,12 @@
 package fakebmc
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
@@ -24,22 +28,49 @@ type PowerEvent struct {
 	Boot ipmi.BootFlags
 }
 
-// Chassis is the simulated machine: power state and boot flags. Its methods
-// are called with the server lock held; Notify receives power events (it may
-// be called from any goroutine and must not call back into the Server).
+// DefaultHookTimeout bounds a power or boot hook when Chassis.HookTimeout
+// is zero. It is shorter than the time ghmicons (7 s) and ipmitool (about
+// 10 s) wait for an answer by default, so that the requester hears the
+// completion code instead of giving up.
+const DefaultHookTimeout = 5 * time.Second
+
+// Errors of chassis actions, for callers that branch on them. The server
+// answers ErrChassisBusy with completion code 0xC0 (node busy),
+// ErrHookTimeout with 0xC3 (timeout while processing the command) and any
+// other hook error with 0xD5 (not supported in the present state); IPMI
+// v2.0 §5.2, Table 5-2.
+var (
+	ErrChassisBusy = errors.New("fakebmc: chassis busy: a power or boot hook is running")
+	ErrHookTimeout = errors.New("fakebmc: hook timed out")
+)
+
+// Chassis is the simulated machine: power state and boot flags. Its state
+// methods may be called with the server lock held; the hooks never are, so
+// a slow hook delays only the request that ran it. Notify receives power
+// events (it may be called from any goroutine and must not call back into
+// the Server).
 type Chassis struct {
-	mu        sync.Mutex
+	mu        sync.Mutex // guards the fields below
 	on        bool
 	lastEvent byte
 	boot      ipmi.BootFlags
 	setInProg byte
+	busy      bool // a hook (or a Faults delay) runs; its change is not applied yet
+	notify    []func(PowerEvent)
+
 	// Hook, if set, is called for every Chassis Control action before it
 	// takes effect; an error refuses the action (cc 0xD5). cmd/fakebmc runs
-	// user commands here.
-	Hook func(a ipmi.ChassisAction) error
-	// BootHook, if set, is told about boot flag changes.
-	BootHook func(f ipmi.BootFlags) error
-	notify   []func(PowerEvent)
+	// user commands here. It runs without the server lock, one hook per
+	// chassis at a time, and must return when ctx ends (HookTimeout, or the
+	// server closing); if it does not, it is abandoned.
+	Hook func(ctx context.Context, a ipmi.ChassisAction) error
+	// BootHook, if set, is told about boot flag changes (boot option
+	// parameter 5) before they take effect, like Hook.
+	BootHook func(ctx context.Context, f ipmi.BootFlags) error
+	// HookTimeout bounds each Hook and BootHook call; 0 means
+	// DefaultHookTimeout. A hook still running then fails the action with
+	// ErrHookTimeout (cc 0xC3) and the chassis state stays as it was.
+	HookTimeout time.Duration
 }
 
 // NewChassis returns a chassis with the power on.
@@ -69,13 +100,132 @@ func (c *Chassis) Status() ipmi.ChassisStatus {
 	return ipmi.ChassisStatus{PowerOn: c.on, PowerState: 0x20, LastPowerEvent: c.lastEvent}
 }
 
-// Control performs a Chassis Control action.
+// Control performs a Chassis Control action: it runs Hook (waiting for it,
+// up to HookTimeout), then changes the power state. While another action's
+// hook runs it fails at once with ErrChassisBusy.
 func (c *Chassis) Control(a ipmi.ChassisAction) error {
-	if c.Hook != nil {
-		if err := c.Hook(a); err != nil {
+	if err := c.begin(); err != nil {
+		return err
+	}
+	defer c.end()
+	if err := c.runHook(context.Background(), c.controlHook(a, 0)); err != nil {
+		return err
+	}
+	c.apply(a)
+	return nil
+}
+
+// SetBootFlags stores boot flags after BootHook agreed, as Control does.
+func (c *Chassis) SetBootFlags(f ipmi.BootFlags) error {
+	if err := c.begin(); err != nil {
+		return err
+	}
+	defer c.end()
+	if err := c.runHook(context.Background(), c.bootHook(f, 0)); err != nil {
+		return err
+	}
+	c.setBoot(f)
+	return nil
+}
+
+// begin claims the chassis for one action with a hook: actions are
+// serialised, and one arriving meanwhile is refused rather than queued. A
+// BMC busy with a power transition may answer "node busy" (completion code
+// 0xC0, IPMI v2.0 §5.2, Table 5-2), and a queue would answer long after the
+// requester gave up.
+func (c *Chassis) begin() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.busy {
+		return ErrChassisBusy
+	}
+	c.busy = true
+	return nil
+}
+
+func (c *Chassis) end() {
+	c.mu.Lock()
+	c.busy = false
+	c.mu.Unlock()
+}
+
+// controlHook is what runs before a Chassis Control action takes effect:
+// the Hook, after delay (Faults.ChassisControlDelay). Nil: nothing.
+func (c *Chassis) controlHook(a ipmi.ChassisAction, delay time.Duration) func(context.Context) error {
+	if c.Hook == nil && delay <= 0 {
+		return nil
+	}
+	return func(ctx context.Context) error {
+		if err := sleepCtx(ctx, delay); err != nil {
 			return err
 		}
+		if c.Hook == nil {
+			return nil
+		}
+		return c.Hook(ctx, a)
 	}
+}
+
+func (c *Chassis) bootHook(f ipmi.BootFlags, delay time.Duration) func(context.Context) error {
+	if c.BootHook == nil && delay <= 0 {
+		return nil
+	}
+	return func(ctx context.Context) error {
+		if err := sleepCtx(ctx, delay); err != nil {
+			return err
+		}
+		if c.BootHook == nil {
+			return nil
+		}
+		return c.BootHook(ctx, f)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runHook runs fn (nil: nothing) under HookTimeout, without any lock held.
+// A hook that ignores its context is abandoned at the deadline: the action
+// fails and its late result is dropped.
+func (c *Chassis) runHook(parent context.Context, fn func(context.Context) error) error {
+	if fn == nil {
+		return nil
+	}
+	d := c.HookTimeout
+	if d <= 0 {
+		d = DefaultHookTimeout
+	}
+	ctx, cancel := context.WithTimeout(parent, d)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- fn(ctx) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil:
+		return fmt.Errorf("%w after %v", ErrHookTimeout, d)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return err
+}
+
+// apply changes the power state for a and tells the power listeners.
+func (c *Chassis) apply(a ipmi.ChassisAction) {
 	c.mu.Lock()
 	var events []PowerEvent
 	switch a {
@@ -111,7 +261,6 @@ func (c *Chassis) Control(a ipmi.ChassisAction) error {
 			fn(e)
 		}
 	}
-	return nil
 }
 
 // boot1 is the power-on event for a boot now: it names the device and
@@ -146,15 +295,8 @@ func (c *Chassis) NextBootDevice() ipmi.BootFlags {
 	return c.nextBoot()
 }
 
-// SetBootFlags stores boot flags.
-func (c *Chassis) SetBootFlags(f ipmi.BootFlags) error {
-	if c.BootHook != nil {
-		if err := c.BootHook(f); err != nil {
-			return err
-		}
-	}
+func (c *Chassis) setBoot(f ipmi.BootFlags) {
 	c.mu.Lock()
 	c.boot = f
 	c.mu.Unlock()
-	return nil
 }

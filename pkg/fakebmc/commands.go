@@ -2,8 +2,9 @@ package fakebmc
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
-
+	"errors"
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
@@ -21,15 +22,27 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 		return
 	}
 	c := &ss.recent[m.Seq&0x3F]
-	if c.resp != nil && c.netFn == m.NetFn && c.cmd == m.Cmd && bytes.Equal(c.req, m.Data) && time.Since(c.at) < dedupeWindow {
-		s.send(ss, ipmi.PayloadIPMI, c.resp)
-		return
+	if c.netFn == m.NetFn && c.cmd == m.Cmd && bytes.Equal(c.req, m.Data) {
+		if c.pending != nil {
+			// Its hook still runs: the answer goes out when it ends, and
+			// running the hook again would cycle the host twice.
+			return
+		}
+		if c.resp != nil && time.Since(c.at) < dedupeWindow {
+			s.send(ss, ipmi.PayloadIPMI, c.resp)
+			return
+		}
 	}
 	s.event("request", ss.bmcID, ipmi.CommandName(m.NetFn, m.Cmd))
 	if s.cfg.Faults.unanswered(ipmi.CommandName(m.NetFn, m.Cmd)) {
 		return
 	}
 	data := s.execute(ss, &m)
+	if data == nil {
+		// A chassis hook runs; chassisChange took the cache slot and
+		// finishChange answers.
+		return
+	}
 	resp := appendResponse(nil, &m, data)
 	*c = cachedResponse{netFn: m.NetFn, cmd: m.Cmd, req: append([]byte(nil), m.Data...), resp: resp, at: time.Now()}
 	s.send(ss, ipmi.PayloadIPMI, resp)
@@ -114,19 +127,84 @@ func (s *Server) execute(ss *session, m *ipmi.Message) []byte {
 			if a > ipmi.SoftShutdown {
 				return cc(ipmi.CCInvalidDataField)
 			}
-			if err := s.chassis.Control(a); err != nil {
-				return cc(ipmi.CCNotSupportedNow)
-			}
-			s.event("chassis-control", ss.bmcID, a.String())
-			s.sol.powerChanged()
-			return cc(ipmi.CCOK)
+			return s.chassisChange(ss, m, s.chassis.controlHook(a, s.cfg.Faults.ChassisDelay), func() {
+				s.chassis.apply(a)
+				s.event("chassis-control", ss.bmcID, a.String())
+				s.sol.powerChanged()
+			})
 		case ipmi.CmdSetBootOptions:
-			return s.setBootOption(d)
+			return s.setBootOption(ss, m)
 		case ipmi.CmdGetBootOptions:
 			return s.getBootOption(d)
 		}
 	}
 	return cc(ipmi.CCInvalidCommand)
+}
+
+// chassisChange carries out a change of the chassis (power, boot flags)
+// whose hook may take long: the hook runs on a goroutine of its own without
+// the server lock, so other sessions and the SOL timers go on meanwhile,
+// and finishChange answers when it ends. It returns nil then (the answer
+// comes later), or the answer now: at once when there is no hook, 0xC0
+// (node busy) while another change's hook runs. s.mu held.
+func (s *Server) chassisChange(ss *session, m *ipmi.Message, hook func(context.Context) error, apply func()) []byte {
+	if s.closed {
+		return cc(ipmi.CCNodeBusy) // not sent: the server is closing
+	}
+	if err := s.chassis.begin(); err != nil {
+		return cc(ipmi.CCNodeBusy)
+	}
+	if hook == nil {
+		apply()
+		s.chassis.end()
+		return cc(ipmi.CCOK)
+	}
+	job := &hookJob{req: *m}
+	job.req.Data = append([]byte(nil), m.Data...)
+	// The request's cache slot says "running" until the answer is in it,
+	// so that a retransmission does not run the hook again.
+	ss.recent[m.Seq&0x3F] = cachedResponse{netFn: m.NetFn, cmd: m.Cmd, req: job.req.Data, at: time.Now(), pending: job}
+	s.hooks.Add(1)
+	go s.finishChange(ss, job, hook, apply)
+	return nil
+}
+
+// hookJob is a request waiting for its chassis hook.
+type hookJob struct {
+	req ipmi.Message
+}
+
+// finishChange runs a chassis hook, then (with the server lock) applies the
+// change if it succeeded and answers the request.
+func (s *Server) finishChange(ss *session, job *hookJob, hook func(context.Context) error, apply func()) {
+	defer s.hooks.Done()
+	err := s.chassis.runHook(s.hookCtx, hook)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	code := ipmi.CCOK
+	switch {
+	case err == nil:
+		apply()
+	case errors.Is(err, ErrHookTimeout):
+		code = ipmi.CCTimeout
+	default:
+		code = ipmi.CCNotSupportedNow
+	}
+	s.chassis.end()
+	if err != nil {
+		s.event("hook-failed", ss.bmcID, err.Error())
+	}
+	c := &ss.recent[job.req.Seq&0x3F]
+	if s.closed || c.pending != job {
+		// Closing, or the console reused the sequence number for another
+		// request: nobody waits for this answer.
+		return
+	}
+	resp := appendResponse(nil, &job.req, cc(code))
+	c.pending, c.resp, c.at = nil, resp, time.Now()
+	if s.sessions[ss.bmcID] == ss && ss.active {
+		s.send(ss, ipmi.PayloadIPMI, resp)
+	}
 }
 
 func (s *Server) setPrivilege(ss *session, d []byte) []byte {
@@ -148,7 +226,8 @@ func (s *Server) setPrivilege(ss *session, d []byte) []byte {
 	return []byte{0, byte(ss.priv)}
 }
 
-func (s *Server) setBootOption(d []byte) []byte {
+func (s *Server) setBootOption(ss *session, m *ipmi.Message) []byte {
+	d := m.Data
 	if len(d) < 1 {
 		return cc(ipmi.CCDataLengthInvalid)
 	}
@@ -180,10 +259,9 @@ func (s *Server) setBootOption(d []byte) []byte {
 		if err != nil {
 			return cc(ipmi.CCDataLengthInvalid)
 		}
-		if err := s.chassis.SetBootFlags(f); err != nil {
-			return cc(ipmi.CCNotSupportedNow)
-		}
-		return cc(ipmi.CCOK)
+		return s.chassisChange(ss, m, s.chassis.bootHook(f, s.cfg.Faults.ChassisDelay), func() {
+			s.chassis.setBoot(f)
+		})
 	}
 	return cc(0x80)
 }

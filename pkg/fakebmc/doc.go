@@ -6,5 +6,8 @@
 // silent) come from wrapping the PacketConn with package impair.
 //
 // One goroutine reads the socket and handles each datagram under the server
-// lock; timers (SOL retransmission, accumulation) take the same lock.
+// lock; timers (SOL retransmission, accumulation) take the same lock. Power
+// and boot hooks (Chassis.Hook) run on goroutines of their own, outside it,
+// and answer their request when they end. Hosts run on their own goroutine
+// and reach the BMC through a Line.
 package fakebmc

@@ -1,5 +1,7 @@
 package fakebmc
 
+import "time"
+
 // Faults are misbehaviours of real or broken BMCs, called up by tests (and by
 // cmd/fakebmc for experiments) so that a console can be tried against each.
 // The zero value is a well-behaved BMC. Datagram-level faults (loss,
@@ -21,6 +23,13 @@ type Faults struct {
 	// ---------------------------------------------------------------
 	// Hosts and power/boot hooks.
 	// ---------------------------------------------------------------
+	// ChassisDelay makes Chassis Control and boot flag writes (boot option
+	// parameter 5) take this long before they take effect and are answered,
+	// as on BMCs that answer a power command only once the power state has
+	// changed. It runs like a hook (Chassis.Hook): without the server lock,
+	// bounded by Chassis.HookTimeout, other changes meanwhile answered 0xC0
+	// (node busy), a retransmission not run twice.
+	ChassisDelay time.Duration
 
 	// ---------------------------------------------------------------
 	// Requests left unanswered (one-shot commands, signals).
@@ -42,4 +51,5 @@ func (f *Faults) unanswered(name string) bool {
 		}
 	}
 	return false
+
 }

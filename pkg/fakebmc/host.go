@@ -5,9 +5,10 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Host is the machine behind the BMC's serial port. Run drives it on line
@@ -34,9 +35,52 @@ func (EchoHost) Run(line *Line, done <-chan struct{}) {
 	}
 }
 
-// ExecHost runs a command with its standard input and output as the serial
-// line; it is restarted when the host powers on again.
-type ExecHost struct{ Command string }
+// ExecHost runs a command (with the system shell) whose standard input and
+// output are the serial line, as the machine's getty or serial program. It
+// starts when the host powers on and is killed, with everything it started
+// (its process group; a job object on Windows), when the host powers off
+// or the BMC closes. When the command exits on its own it is started again,
+// as init respawns a getty, so that a program serving one connection at a
+// time (`sshd -i`) serves the next one too.
+//
+// Restarts back off: the first comes RestartMin after the exit; each
+// following one waits twice as long as the last, up to RestartMax, while
+// the command keeps exiting without having been given any console input
+// (a command that fails at once must not spin). A run that was given
+// input, or that lasted RestartMax, brings the wait back to RestartMin.
+// Console input that arrives while the command is being restarted waits
+// for the new one (within the BMC's inbound buffer); while the power is
+// off it is discarded.
+type ExecHost struct {
+	Command string
+	// RestartMin and RestartMax bound the pause before a restart; 0 means
+	// 1 s and 30 s.
+	RestartMin, RestartMax time.Duration
+
+	after func(time.Duration) <-chan time.Time // the restart timer; nil means time.After
+}
+
+func (h ExecHost) restartBounds() (lo, hi time.Duration) {
+	lo, hi = h.RestartMin, h.RestartMax
+	if lo <= 0 {
+		lo = time.Second
+	}
+	if hi <= 0 {
+		hi = 30 * time.Second
+	}
+	return lo, max(lo, hi)
+}
+
+// execRun is one run of the command.
+type execRun struct {
+	proc    *shellProc
+	stdin   *os.File
+	started time.Time
+	fed     atomic.Bool   // the pump gave it console input
+	exited  chan struct{} // closed once the shell has been waited for
+	copied  chan struct{} // closed when its output has all gone to the line
+	stdout  *os.File      // read end of its output
+}
 
 // Run implements Host.
 func (h ExecHost) Run(line *Line, done <-chan struct{}) {
@@ -47,48 +91,47 @@ func (h ExecHost) Run(line *Line, done <-chan struct{}) {
 		default:
 		}
 	})
-	var mu sync.Mutex
-	var stdin io.WriteCloser
-	// One pump from the line to whichever process runs now.
-	go pump(line, func() io.Writer {
-		mu.Lock()
-		defer mu.Unlock()
-		if stdin == nil {
-			return nil
-		}
-		return stdin
-	})
-	var cmd *exec.Cmd
+	after := h.after
+	if after == nil {
+		after = time.After
+	}
+	lo, hi := h.restartBounds()
+	in := &execInput{}
+	in.cond = sync.NewCond(&in.mu)
+	go in.pump(line)
+	defer in.set(execOff, nil, true)
+
+	var cur *execRun
+	var restart <-chan time.Time
+	wait := lo
 	start := func() {
-		cmd = exec.Command("sh", "-c", h.Command)
-		in, _ := cmd.StdinPipe()
-		out, _ := cmd.StdoutPipe()
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
+		r, err := h.start(line)
+		if err != nil {
+			// Retried like a command that exited at once.
 			fmt.Fprintf(line, "fakebmc: exec %q: %v\r\n", h.Command, err)
-			cmd = nil
+			in.set(execWaiting, nil, false)
+			restart = after(wait)
+			wait = min(2*wait, hi)
 			return
 		}
-		mu.Lock()
-		stdin = in
-		mu.Unlock()
-		go func() { _, _ = io.Copy(line, out) }()
+		cur = r
+		in.set(execRunning, r, false)
 	}
 	stop := func() {
-		if cmd != nil {
-			mu.Lock()
-			stdin.Close()
-			stdin = nil
-			mu.Unlock()
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			cmd = nil
+		if cur != nil {
+			cur.stop()
+			cur = nil
 		}
+		restart = nil
 	}
 	if line.Chassis().PoweredOn() {
 		start()
 	}
 	for {
+		var exited <-chan struct{}
+		if cur != nil {
+			exited = cur.exited
+		}
 		select {
 		case <-done:
 			stop()
@@ -97,12 +140,147 @@ func (h ExecHost) Run(line *Line, done <-chan struct{}) {
 			switch e.Kind {
 			case PowerOffEvent:
 				stop()
+				in.set(execOff, nil, false)
 			case PowerOnEvent:
 				stop()
+				wait = lo
 				start()
+			}
+		case <-exited:
+			// It exited on its own: end what it left behind, let its
+			// last output through, and start it again after a pause.
+			if cur.fed.Load() || time.Since(cur.started) >= hi {
+				wait = lo
+			}
+			stop()
+			in.set(execWaiting, nil, false)
+			restart = after(wait)
+			wait = min(2*wait, hi)
+		case <-restart:
+			restart = nil
+			start()
+		}
+	}
+}
+
+// start runs the command with pipes of its own as stdin and stdout: no
+// copying goroutine of os/exec's then waits for what the command leaves
+// behind, and its output is read to the end before Wait is even called.
+func (h ExecHost) start(line *Line) (*execRun, error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, err
+	}
+	cmd := shellCommand(h.Command)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, os.Stderr
+	p, err := startShell(cmd)
+	inR.Close()
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, err
+	}
+	r := &execRun{proc: p, stdin: inW, stdout: outR, started: time.Now(),
+		exited: make(chan struct{}), copied: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(r.exited)
+	}()
+	go func() {
+		defer close(r.copied)
+		_, _ = io.Copy(line, outR)
+	}()
+	return r, nil
+}
+
+// stop kills the run's process group, waits for the shell, and lets the
+// output already written reach the line (for a moment at most: a process
+// that left the group may hold the pipe).
+func (r *execRun) stop() {
+	r.proc.kill()
+	r.stdin.Close()
+	<-r.exited
+	t := time.NewTimer(time.Second)
+	select {
+	case <-r.copied:
+	case <-t.C:
+	}
+	t.Stop()
+	r.stdout.Close()
+	r.proc.release()
+}
+
+type execState int
+
+const (
+	execOff     execState = iota // powered off: input is discarded
+	execWaiting                  // between runs: input waits
+	execRunning                  // input goes to the run
+)
+
+// execInput carries console input from the line to the command that runs
+// now, holding it while the command is being restarted.
+type execInput struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	state  execState
+	run    *execRun
+	closed bool
+}
+
+func (in *execInput) set(st execState, r *execRun, closed bool) {
+	in.mu.Lock()
+	in.state, in.run = st, r
+	in.closed = in.closed || closed
+	in.cond.Broadcast()
+	in.mu.Unlock()
+}
+
+// target waits while a restart is pending and returns where input goes
+// now: nil means discard it.
+func (in *execInput) target() *execRun {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for in.state == execWaiting && !in.closed {
+		in.cond.Wait()
+	}
+	if in.closed || in.state != execRunning {
+		return nil
+	}
+	return in.run
+}
+
+// pump copies console input until the line closes. Input written to a run
+// that has just died is lost with it, as on a serial line.
+func (in *execInput) pump(line *Line) {
+	buf := make([]byte, 4096)
+	for {
+		if in.target() == nil && in.isClosed() {
+			return
+		}
+		n, err := line.Read(buf)
+		if err != nil {
+			return
+		}
+		if r := in.target(); r != nil {
+			if _, err := r.stdin.Write(buf[:n]); err == nil {
+				r.fed.Store(true)
 			}
 		}
 	}
+}
+
+func (in *execInput) isClosed() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.closed
 }
 
 // ListenHost exposes the host side of the line on a TCP or Unix socket: the
@@ -199,7 +377,11 @@ func ParseSerial(spec string) (Host, error) {
 		}
 		return NewListenHost(kind, arg)
 	case "pty":
-		return NewPTYHost()
+		h, err := NewPTYHost()
+		if err != nil {
+			return nil, err
+		}
+		return h, nil
 	}
 	return nil, fmt.Errorf("fakebmc: unknown --serial %q (want demo, echo, exec:COMMAND, tcp:ADDR, unix:PATH or pty)", spec)
 }

@@ -1,6 +1,7 @@
 package fakebmc
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -55,7 +56,7 @@ type Config struct {
 
 // Event is something a test may want to see happen on the BMC.
 type Event struct {
-	Kind      string // "session-open", "session-close", "session-timeout", "activate", "deactivate", "break", "request"
+	Kind      string // "session-open", "session-close", "session-timeout", "activate", "deactivate", "break", "request", "chassis-control", "hook-failed"
 	SessionID uint32 // the BMC's ID
 	Detail    string
 }
@@ -79,6 +80,12 @@ type Server struct {
 	closed   bool
 	sol      *solPort
 	wbuf     []byte
+
+	// hookCtx ends the chassis hooks when the server closes; hooks counts
+	// the goroutines that run them (see chassisChange).
+	hookCtx    context.Context
+	hookCancel context.CancelFunc
+	hooks      sync.WaitGroup
 
 	serveDone chan struct{}
 }
@@ -107,6 +114,7 @@ func New(cfg Config) *Server {
 	if s.chassis == nil {
 		s.chassis = NewChassis()
 	}
+	s.hookCtx, s.hookCancel = context.WithCancel(context.Background())
 	s.sol = newSOLPort(s, cfg.SOL)
 	return s
 }
@@ -212,6 +220,8 @@ func (s *Server) Close() error {
 		ss.stopTimers()
 	}
 	s.mu.Unlock()
+	s.hookCancel()
+	s.hooks.Wait()
 	s.sol.close()
 	if pc != nil {
 		pc.Close()

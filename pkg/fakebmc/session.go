@@ -44,8 +44,12 @@ type cachedResponse struct {
 	netFn ipmi.NetFn
 	cmd   byte
 	req   []byte
-	resp  []byte
+	resp  []byte // nil while pending
 	at    time.Time
+	// pending is set while the request's chassis hook runs (see
+	// chassisChange): a retransmission then gets no answer, the hook's end
+	// sends it.
+	pending *hookJob
 }
 
 func (ss *session) stopTimers() {

@@ -1,3 +1,5 @@
+//go:build linux || darwin || freebsd
+
 package fakebmc
 
 import (
@@ -20,34 +22,23 @@ type PTYHost struct {
 // NewPTYHost allocates the pseudo-terminal. The slave is kept open (so the
 // line survives programs that come and go) and in raw mode (binary-clean).
 func NewPTYHost() (*PTYHost, error) {
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	m, path, err := openPTY()
 	if err != nil {
-		return nil, fmt.Errorf("fakebmc: pty: %w", err)
+		return nil, fmt.Errorf("fakebmc: pty host: %w", err)
 	}
-	fd := int(m.Fd())
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		m.Close()
-		return nil, fmt.Errorf("fakebmc: pty unlock: %w", err)
-	}
-	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
-	if err != nil {
-		m.Close()
-		return nil, fmt.Errorf("fakebmc: pty number: %w", err)
-	}
-	path := fmt.Sprintf("/dev/pts/%d", n)
 	s, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		m.Close()
-		return nil, fmt.Errorf("fakebmc: pty: %w", err)
+		return nil, fmt.Errorf("fakebmc: pty host: %w", err)
 	}
-	if t, err := unix.IoctlGetTermios(int(s.Fd()), unix.TCGETS); err == nil {
+	if t, err := unix.IoctlGetTermios(int(s.Fd()), ioctlGetTermios); err == nil {
 		t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
 		t.Oflag &^= unix.OPOST
 		t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
 		t.Cflag &^= unix.CSIZE | unix.PARENB
 		t.Cflag |= unix.CS8
 		t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
-		_ = unix.IoctlSetTermios(int(s.Fd()), unix.TCSETS, t)
+		_ = unix.IoctlSetTermios(int(s.Fd()), ioctlSetTermios, t)
 	}
 	return &PTYHost{master: m, slave: s, path: path}, nil
 }
