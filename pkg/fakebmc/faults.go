@@ -1,5 +1,7 @@
 package fakebmc
 
+import "time"
+
 // Faults are misbehaviours of real or broken BMCs, called up by tests (and by
 // cmd/fakebmc for experiments) so that a console can be tried against each.
 // The zero value is a well-behaved BMC. Datagram-level faults (loss,
@@ -17,6 +19,19 @@ type Faults struct {
 	// ---------------------------------------------------------------
 	// SOL status bits.
 	// ---------------------------------------------------------------
+
+	// FlapHostPower reports "character transfer unavailable" (IPMI v2.0
+	// §15.9, SOL payload byte 4 bit 5) on every other SOL packet the BMC
+	// sends, as if the host lost and regained power each time.
+	FlapHostPower bool
+	// BreakEveryPacket sets "break detected" (bit 2) on every SOL packet.
+	BreakEveryPacket bool
+	// OverrunEveryPacket sets "transmit overrun" (bit 3) on every SOL packet.
+	OverrunEveryPacket bool
+	// DeactivateAfter, when positive, ends every activation that long after
+	// it began, telling its console with the "SOL deactivating" bit (bit 4):
+	// a console that dies as soon as it is up.
+	DeactivateAfter time.Duration
 
 	// ---------------------------------------------------------------
 	// Hosts and power/boot hooks.
