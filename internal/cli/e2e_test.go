@@ -75,6 +75,7 @@ func buildAndRun(m *testing.M) int {
 type bmcEvents struct {
 	mu      sync.Mutex
 	list    []fakebmc.Event
+	at      []time.Time // when each event happened
 	changed chan struct{}
 }
 
@@ -85,6 +86,7 @@ func newBMCEvents() *bmcEvents { return &bmcEvents{changed: make(chan struct{})}
 func (e *bmcEvents) add(ev fakebmc.Event) {
 	e.mu.Lock()
 	e.list = append(e.list, ev)
+	e.at = append(e.at, time.Now())
 	close(e.changed)
 	e.changed = make(chan struct{})
 	e.mu.Unlock()
@@ -116,6 +118,39 @@ func (e *bmcEvents) String() string {
 		}
 	}
 	return b.String()
+}
+
+// times returns when each event of kind happened.
+func (e *bmcEvents) times(kind string) []time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var ts []time.Time
+	for i, ev := range e.list {
+		if ev.Kind == kind {
+			ts = append(ts, e.at[i])
+		}
+	}
+	return ts
+}
+
+// waitCount waits until kind has happened at least n times.
+func (e *bmcEvents) waitCount(t *testing.T, d time.Duration, kind string, n int) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		e.mu.Lock()
+		ch := e.changed
+		e.mu.Unlock()
+		if e.count(kind) >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			t.Fatalf("the BMC saw %d× %q within %v, want %d; events:%s", e.count(kind), kind, d, n, e)
+		}
+	}
 }
 
 // waitKinds waits until each kind has happened at least once.
@@ -215,10 +250,19 @@ func (p *proc) start(t *testing.T) {
 // collected.
 func startOnPipes(t *testing.T, password string, args ...string) *proc {
 	t.Helper()
+	return startWithStdout(t, nil, password, args...)
+}
+
+// startWithStdout is startOnPipes with stdout going to f (nil: collected).
+func startWithStdout(t *testing.T, f *os.File, password string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(ghmiconsBin, args...)
 	cmd.Env = ghmiconsEnv(password)
 	p := &proc{cmd: cmd, done: make(chan struct{}), stdout: newWatchBuf(), stderr: newWatchBuf()}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	if f != nil {
+		cmd.Stdout = f
+	}
 	w, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +281,14 @@ func (p *proc) wait(t *testing.T, d time.Duration) int {
 	case <-p.done:
 	case <-timer.C:
 		_ = p.cmd.Process.Signal(syscall.SIGQUIT) // a goroutine dump, for the failure report
-		<-p.done
+		select {
+		case <-p.done:
+		case <-time.After(short):
+			// SIGQUIT is one of the program's own signals: stuck, it may not
+			// act on it either.
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
 		t.Fatalf("ghmicons did not exit within %v%s", d, p.output())
 	}
 	var ee *exec.ExitError
