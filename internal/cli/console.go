@@ -34,6 +34,7 @@ type console struct {
 	scfg  ipmi.Config
 	env   Env
 	tty   bool // stdin and stdout are a terminal: raw mode, messages with CRLF
+	ttyIn bool // stdin is a terminal: someone typing, who must be able to quit
 	esc   *escape.Filter
 	msgs  *messenger
 	log   *logWriter
@@ -155,10 +156,11 @@ func attach(o *options, addr string, cfg ipmi.Config, env Env, banner func(*cons
 		sendq: make(chan sendItem, 1), sent: make(chan sendResult, 1), streams: make(chan *sol.Stream, 1),
 		outEnd: make(chan outEnd, 1), connected: make(chan connResult, 1), drained: make(chan drainResult, 1),
 		retryInfo: make(chan solRetry, 1), retry: assumedRetry, limiter: newNoteLimiter(noteWindow)}
-	c.tty = isTerminal(env.Stdin) && isTerminal(env.Stdout)
+	c.ttyIn = isTerminal(env.Stdin)
+	c.tty = c.ttyIn && isTerminal(env.Stdout)
 	c.term = terminal{f: env.Stdin, on: c.tty}
 	var err error
-	if c.esc, err = o.escapeFilter(isTerminal(env.Stdin)); err != nil {
+	if c.esc, err = o.escapeFilter(c.ttyIn); err != nil {
 		return err
 	}
 	if o.instance < 1 || o.instance > 15 {
@@ -537,7 +539,7 @@ func (c *console) streamEnded(st *sol.Stream, err error) {
 		c.prompting, c.confirm = false, nil
 		c.say("prompt closed: the console is gone")
 	}
-	if c.tty {
+	if c.ttyIn {
 		// Typed input waits for no session: what was not sent is dropped,
 		// and counted.
 		c.dropQueue("the console was not connected")
@@ -594,7 +596,7 @@ func (c *console) wantInput() bool {
 	switch {
 	case c.stdinEOF:
 		return false
-	case c.tty:
+	case c.ttyIn:
 		// Always: ~. must be seen whatever the BMC does.
 		return true
 	case c.att == nil:
@@ -687,7 +689,7 @@ func (c *console) handleInput(b []byte) {
 // queueInput queues input for the stream. On a terminal, input beyond the
 // bound, or typed while there is no session, is not sent but counted.
 func (c *console) queueInput(it inputItem) {
-	if c.tty {
+	if c.ttyIn {
 		if c.att == nil {
 			c.discard(len(it.b), "the console was not connected")
 			return
@@ -770,7 +772,7 @@ func (c *console) onSent(r sendResult) {
 		c.notDelivered(c.ended.written+uint64(r.n), c.ended.bytesOut)
 		c.ended = nil
 	}
-	if c.att == nil && c.tty {
+	if c.att == nil && c.ttyIn {
 		c.dropQueue("the console was not connected")
 	}
 	if c.queued == 0 && c.att != nil {
@@ -838,7 +840,11 @@ func (c *console) reconnectNow() {
 		if c.prompting {
 			c.prompting, c.confirm = false, nil
 		}
-		c.dropQueue("the console was reconnecting")
+		// Close drains what the stream took (bounded); in pipe mode the
+		// queue waits for the next stream.
+		if c.ttyIn {
+			c.dropQueue("the console was reconnecting")
+		}
 	}
 	c.note("reconnecting on request")
 	// Asked for: the console is taken back if someone else has it.
