@@ -98,3 +98,22 @@ func TestE2ESignalDuringPromptCommand(t *testing.T) {
 	t.Logf("exited %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 	sameModes(t, before, tty.termios(t))
 }
+
+// ~. while the session is being set up (the BMC does not answer): out at
+// once, status 0, terminal restored.
+func TestE2EQuitWhileConnecting(t *testing.T) {
+	addr, recv := listeningBMC(t)
+	tty := openPTY(t)
+	before := tty.termios(t)
+	p := startOnPTY(t, tty, "password", attachArgs(addr, "--timeout", "2s", "--retries", "3")...)
+	select {
+	case <-recv:
+	case <-time.After(short):
+		t.Fatalf("ghmicons sent nothing; screen:\n%s", quoteTail(tty.screen.Bytes()))
+	}
+	tty.typeKeys(t, "~.")
+	if code := p.wait(t, short); code != ExitOK {
+		t.Errorf("exit status %d, want 0; screen:\n%s", code, quoteTail(tty.screen.Bytes()))
+	}
+	sameModes(t, before, tty.termios(t))
+}

@@ -125,3 +125,13 @@ func (m *messenger) Write(b []byte) (int, error) {
 	m.print(string(b))
 	return len(b), nil
 }
+
+// printBounded writes s to w, waiting at most d: for the program's last line,
+// which must not hold up the exit when stderr takes nothing (run.go can use
+// it for the final error). It reports whether s was written.
+func printBounded(w io.Writer, s string, d time.Duration) bool {
+	m := newMessenger(w, "\n")
+	defer m.stop()
+	m.print(s)
+	return m.flush(d)
+}

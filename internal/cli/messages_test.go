@@ -58,3 +58,15 @@ func TestMessengerNeverBlocks(t *testing.T) {
 		t.Errorf("no count of the messages left out at the end: %q", got[max(0, len(got)-120):])
 	}
 }
+
+func TestPrintBounded(t *testing.T) {
+	var b strings.Builder
+	if !printBounded(&b, "ghmicons: done\n", time.Second) || b.String() != "ghmicons: done\n" {
+		t.Errorf("printBounded wrote %q", b.String())
+	}
+	w := &stuckWriter{release: make(chan struct{}), entered: make(chan struct{}, 1)}
+	defer close(w.release)
+	if printBounded(w, "lost\n", 20*time.Millisecond) {
+		t.Error("printBounded reported a stuck write as done")
+	}
+}
