@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -8,57 +10,115 @@ import (
 
 // logWriter appends console output to a file: exactly as received, or with
 // each line prefixed by an RFC 3339 timestamp. ghmicons's own notes go in as
-// marked lines ("[ghmicons] …"), never mixed into a host line. Every write
-// goes straight to the file, so tail -f follows it.
+// marked lines ("[ghmicons] …"), never mixed into a host line.
+//
+// The file is written by a goroutine of its own, at once (tail -f follows),
+// so that a log that stops taking writes (a FIFO nobody reads, a hung
+// network file system) never holds up a note, a signal or the way out: Write
+// (host output, from the output copier) waits while a bounded amount is
+// queued, which slows the console down as a slow terminal would; Mark (a
+// note, from anywhere) never waits. The first failed write is kept, reported
+// on Failed, and returned by Close: a log that lost data is an error.
 type logWriter struct {
-	mu        sync.Mutex
-	f         *os.File
-	stamps    bool
+	f      *os.File
+	stamps bool
+	now    func() time.Time
+
+	mu        sync.Mutex // guards the fields below; never held across a write
+	room      *sync.Cond // Write waiting for the queue to shrink
 	lineStart bool
-	buf       []byte
-	now       func() time.Time
+	q         [][]byte // formatted bytes waiting for the file
+	qBytes    int
+	dropped   int // marks left out while the file was not taking writes
+	err       error
+	failed    chan struct{} // closed when err is set
+	isIdle    bool
+	idle      chan struct{} // closed while isIdle
+	wake      chan struct{}
+	closed    bool
 }
 
-const logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+const (
+	logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+	// logQueueBytes is how much host output waits for the file before the
+	// output copier waits too; marks may add logMarkSlack more.
+	logQueueBytes = 256 << 10
+	logMarkSlack  = 64 << 10
+	// logCloseBound is how long Close waits for queued writes.
+	logCloseBound = 5 * time.Second
+)
 
 func openLog(path string, stamps bool) (*logWriter, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
 		return nil, err
 	}
-	return &logWriter{f: f, stamps: stamps, lineStart: true, now: time.Now}, nil
+	l := &logWriter{f: f, stamps: stamps, lineStart: true, now: time.Now, failed: make(chan struct{}),
+		isIdle: true, idle: make(chan struct{}), wake: make(chan struct{}, 1)}
+	close(l.idle)
+	l.room = sync.NewCond(&l.mu)
+	go l.run()
+	return l, nil
 }
 
-// Write logs host output.
+// Write logs host output. It returns the log's first write error, if any.
 func (l *logWriter) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for l.qBytes >= logQueueBytes && l.err == nil && !l.closed {
+		l.room.Wait()
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	if l.closed {
+		return 0, os.ErrClosed
+	}
+	var out []byte
 	if !l.stamps {
-		if len(b) > 0 {
-			l.lineStart = b[len(b)-1] == '\n'
+		out = append([]byte(nil), b...)
+		l.lineStart = b[len(b)-1] == '\n'
+	} else {
+		stamp := l.now().Format(logTimeFormat) + " "
+		out = make([]byte, 0, len(b)+len(stamp))
+		for _, c := range b {
+			if l.lineStart {
+				out = append(out, stamp...)
+				l.lineStart = false
+			}
+			out = append(out, c)
+			if c == '\n' {
+				l.lineStart = true
+			}
 		}
-		return l.f.Write(b)
 	}
-	l.buf = l.buf[:0]
-	stamp := l.now().Format(logTimeFormat) + " "
-	for _, c := range b {
-		if l.lineStart {
-			l.buf = append(l.buf, stamp...)
-			l.lineStart = false
-		}
-		l.buf = append(l.buf, c)
-		if c == '\n' {
-			l.lineStart = true
-		}
-	}
-	_, err := l.f.Write(l.buf)
-	return len(b), err
+	l.queue(out)
+	return len(b), nil
 }
 
-// Mark writes one of ghmicons's notes on a line of its own.
+// Mark writes one of ghmicons's notes on a line of its own. It never waits.
 func (l *logWriter) Mark(msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.err != nil || l.closed {
+		return
+	}
+	if l.qBytes >= logQueueBytes+logMarkSlack {
+		l.dropped++
+		return
+	}
+	if l.dropped > 0 {
+		l.queue(l.mark(fmt.Sprintf("%d notes were left out of the log (it was not taking writes)", l.dropped)))
+		l.dropped = 0
+	}
+	l.queue(l.mark(msg))
+}
+
+// mark formats a marked line; l.mu held.
+func (l *logWriter) mark(msg string) []byte {
 	var b []byte
 	if !l.lineStart {
 		b = append(b, '\n')
@@ -67,8 +127,108 @@ func (l *logWriter) Mark(msg string) {
 		b = append(b, l.now().Format(logTimeFormat)+" "...)
 	}
 	b = append(b, "[ghmicons] "+msg+"\n"...)
-	_, _ = l.f.Write(b)
 	l.lineStart = true
+	return b
 }
 
-func (l *logWriter) Close() error { return l.f.Close() }
+// queue hands b to the writer; l.mu held.
+func (l *logWriter) queue(b []byte) {
+	if l.isIdle {
+		l.isIdle = false
+		l.idle = make(chan struct{})
+	}
+	l.q = append(l.q, b)
+	l.qBytes += len(b)
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *logWriter) run() {
+	for range l.wake {
+		for {
+			l.mu.Lock()
+			if len(l.q) == 0 || l.err != nil {
+				l.q, l.qBytes = nil, 0
+				if !l.isIdle {
+					l.isIdle = true
+					close(l.idle)
+				}
+				l.room.Broadcast()
+				l.mu.Unlock()
+				break
+			}
+			// One write for everything queued: fewer system calls when the
+			// host is fast, and still at once when it is not.
+			var b []byte
+			if len(l.q) == 1 {
+				b = l.q[0]
+			} else {
+				for _, c := range l.q {
+					b = append(b, c...)
+				}
+			}
+			l.q = l.q[:0]
+			l.qBytes = 0
+			l.room.Broadcast()
+			l.mu.Unlock()
+			if _, err := l.f.Write(b); err != nil {
+				l.mu.Lock()
+				if l.err == nil {
+					l.err = err
+					close(l.failed)
+				}
+				l.mu.Unlock()
+			}
+		}
+	}
+}
+
+// Failed is closed when a write to the log has failed; Err says why.
+func (l *logWriter) Failed() <-chan struct{} { return l.failed }
+
+// Err returns the first failed write, or nil.
+func (l *logWriter) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Close writes what is queued (waiting at most logCloseBound) and closes the
+// file. It returns the first failed write, if any: the log is incomplete.
+func (l *logWriter) Close() error { return l.closeWithin(logCloseBound) }
+
+func (l *logWriter) closeWithin(d time.Duration) error {
+	l.mu.Lock()
+	if l.closed {
+		err := l.err
+		l.mu.Unlock()
+		return err
+	}
+	l.closed = true
+	idle := l.idle
+	l.room.Broadcast()
+	l.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var stuck error
+	select {
+	case <-idle:
+	case <-t.C:
+		stuck = fmt.Errorf("%s: the last writes did not complete within %v", l.f.Name(), d)
+	}
+	l.mu.Lock()
+	close(l.wake)
+	err := l.err
+	l.mu.Unlock()
+	if stuck != nil {
+		// The writer is stuck in a write; closing the file under it would
+		// not unblock it everywhere, and the process is about to exit.
+		return errors.Join(err, stuck)
+	}
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -136,3 +136,50 @@ func TestLogAppends(t *testing.T) {
 		t.Errorf("log %q: not appended", b)
 	}
 }
+
+// A failed write is kept, signalled on Failed and returned by Close: a log
+// that lost data is an error (issue 8: --log /dev/full exited 0).
+func TestLogWriteError(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skipf("no /dev/full here: %v", err)
+	}
+	l, err := openLog("/dev/full", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Mark("connected")
+	select {
+	case <-l.Failed():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the failed write was not reported")
+	}
+	if _, err := l.Write([]byte("more")); err == nil {
+		t.Error("Write after a failure returned no error")
+	}
+	l.Mark("still quiet") // never blocks, never panics
+	if err := l.Close(); err == nil || !strings.Contains(err.Error(), "no space left") {
+		t.Errorf("Close = %v, want the write error", err)
+	}
+}
+
+// Close writes everything queued before closing.
+func TestLogCloseFlushes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	l, err := openLog(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Repeat("0123456789\n", 50000)
+	for i := 0; i < len(want); i += 1000 {
+		if _, err := l.Write([]byte(want[i:min(i+1000, len(want))])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Mark("end")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != want+"[ghmicons] end\n" {
+		t.Errorf("log has %d bytes, want %d", len(b), len(want)+len("[ghmicons] end\n"))
+	}
+}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package cli
 
 // End-to-end tests of the one-shot commands and the secret prompts: the real
@@ -8,7 +10,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -48,37 +49,6 @@ func (e *bmcEvents) waitRequest(t *testing.T, d time.Duration, cmd string) {
 			t.Fatalf("the BMC got no %q request within %v; events:%s", cmd, d, e)
 		}
 	}
-}
-
-// deafBMC is a UDP port that never answers; the returned channel is closed
-// when the first datagram arrives, i.e. once the program is talking to it.
-func deafBMC(t *testing.T) (addr string, heard <-chan struct{}) {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 2048)
-		first := true
-		for {
-			if _, _, err := pc.ReadFrom(buf); err != nil {
-				return
-			}
-			if first {
-				first = false
-				close(ch)
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		pc.Close()
-		<-done
-	})
-	return pc.LocalAddr().String(), ch
 }
 
 // oneLineStderr fails unless stderr is exactly want plus a newline.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ghmicons/ghmicons/pkg/escape"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
-	"github.com/ghmicons/ghmicons/pkg/sol"
 )
 
 const promptHelp = `Commands:
@@ -19,11 +18,7 @@ const promptHelp = `Commands:
   help
 Enter runs the command; Ctrl-C or an empty line cancels.`
 
-func (c *console) echo(s string) {
-	c.outMu.Lock()
-	defer c.outMu.Unlock()
-	fmt.Fprint(c.env.Stderr, s)
-}
+func (c *console) echo(s string) { c.msgs.print(s) }
 
 func (c *console) startPrompt() {
 	c.prompting = true
@@ -37,7 +32,7 @@ func (c *console) startPrompt() {
 }
 
 // promptKeys feeds keys to the ~C prompt (or its y/N question).
-func (c *console) promptKeys(st *sol.Stream, b []byte) *quitErr {
+func (c *console) promptKeys(b []byte) {
 	for i, k := range b {
 		if c.confirm != nil {
 			yes := k == 'y' || k == 'Y'
@@ -45,7 +40,8 @@ func (c *console) promptKeys(st *sol.Stream, b []byte) *quitErr {
 			fn := c.confirm
 			c.confirm, c.prompting = nil, false
 			fn(yes)
-			return c.rest(st, b[i+1:])
+			c.rest(b[i+1:])
+			return
 		}
 		res, echo := c.editor.Feed(k)
 		if !c.tty {
@@ -55,51 +51,63 @@ func (c *console) promptKeys(st *sol.Stream, b []byte) *quitErr {
 		switch res {
 		case escape.Cancelled:
 			c.prompting = false
-			return c.rest(st, b[i+1:])
+			c.rest(b[i+1:])
+			return
 		case escape.Submitted:
 			line := strings.TrimSpace(c.editor.Line())
 			c.prompting = false
 			if line != "" {
-				c.runCommand(st, line)
+				c.runCommand(line)
 			}
-			return c.rest(st, b[i+1:])
+			c.rest(b[i+1:])
+			return
 		}
 	}
-	return nil
 }
 
 // rest handles keys typed after the prompt closed in the same read.
-func (c *console) rest(st *sol.Stream, b []byte) *quitErr {
-	if len(b) == 0 {
-		return nil
+func (c *console) rest(b []byte) {
+	if len(b) > 0 {
+		c.handleInput(b)
 	}
-	return c.handleInput(st, b)
 }
 
-func (c *console) runCommand(st *sol.Stream, line string) {
+// runCommand runs a prompt command. What talks to the BMC runs on a
+// goroutine of its own, bounded by a timeout and by the stream's end, so
+// that a BMC that does not answer holds up neither ~. nor a signal.
+func (c *console) runCommand(line string) {
 	words := strings.Fields(strings.ToLower(line))
-	s := st.Session()
+	if c.att == nil {
+		c.say("not connected")
+		return
+	}
+	s, ctx := c.att.st.Session(), c.att.ctx
+	bmc := func(fn func(ctx context.Context)) {
+		go func() {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			fn(ctx)
+		}()
+	}
 	switch words[0] {
 	case "help", "?":
 		c.say("%s", promptHelp)
 	case "break":
-		if st.SendBreak() == nil {
-			c.say("BREAK sent")
-		}
+		c.queueInput(inputItem{brk: true})
 	case "power":
 		if len(words) != 2 {
 			c.say("usage: power on|off|cycle|reset|soft|diag|status")
 			return
 		}
 		if words[1] == "status" {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			cs, err := s.ChassisStatus(ctx)
-			if err != nil {
-				c.say("power status: %v", err)
-				return
-			}
-			c.say("host power is %s", onOff(cs.PowerOn))
+			bmc(func(ctx context.Context) {
+				cs, err := s.ChassisStatus(ctx)
+				if err != nil {
+					c.say("power status: %v", err)
+					return
+				}
+				c.say("host power is %s", onOff(cs.PowerOn))
+			})
 			return
 		}
 		a, err := ipmi.ParseChassisAction(words[1])
@@ -108,13 +116,13 @@ func (c *console) runCommand(st *sol.Stream, line string) {
 			return
 		}
 		do := func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := s.ChassisControl(ctx, a); err != nil {
-				c.note("power %s failed: %v", a, err)
-				return
-			}
-			c.note("power %s sent", a)
+			bmc(func(ctx context.Context) {
+				if err := s.ChassisControl(ctx, a); err != nil {
+					c.note("power %s failed: %v", a, err)
+					return
+				}
+				c.note("power %s sent", a)
+			})
 		}
 		switch a {
 		case ipmi.PowerOff, ipmi.PowerCycle, ipmi.HardReset, ipmi.DiagInterrupt:
@@ -136,15 +144,15 @@ func (c *console) runCommand(st *sol.Stream, line string) {
 			do()
 		}
 	case "bootdev":
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
 		if len(words) == 2 && words[1] == "status" {
-			f, err := s.BootFlags(ctx)
-			if err != nil {
-				c.say("bootdev status: %v", err)
-				return
-			}
-			c.say("boot device: %s", f)
+			bmc(func(ctx context.Context) {
+				f, err := s.BootFlags(ctx)
+				if err != nil {
+					c.say("bootdev status: %v", err)
+					return
+				}
+				c.say("boot device: %s", f)
+			})
 			return
 		}
 		f, err := parseBoot(words[1:])
@@ -152,12 +160,14 @@ func (c *console) runCommand(st *sol.Stream, line string) {
 			c.say("%v", err)
 			return
 		}
-		if err := s.SetBootFlags(ctx, f); err != nil {
-			c.note("bootdev %s failed: %v", f.Device, err)
-			return
-		}
-		f.Valid = true
-		c.note("boot device set to %s", f)
+		bmc(func(ctx context.Context) {
+			if err := s.SetBootFlags(ctx, f); err != nil {
+				c.note("bootdev %s failed: %v", f.Device, err)
+				return
+			}
+			f.Valid = true
+			c.note("boot device set to %s", f)
+		})
 	default:
 		c.say("unknown command %q; try help", words[0])
 	}

@@ -137,6 +137,10 @@ func (s *Server) execute(ss *session, m *ipmi.Message) []byte {
 		case ipmi.CmdGetBootOptions:
 			return s.getBootOption(d)
 		}
+	case ipmi.NetFnTransport:
+		if m.Cmd == cmdGetSOLConfig {
+			return s.sol.getConfig(d)
+		}
 	}
 	return cc(ipmi.CCInvalidCommand)
 }

@@ -20,6 +20,19 @@ type Faults struct {
 	// SOL status bits.
 	// ---------------------------------------------------------------
 
+	// FlapHostPower reports "character transfer unavailable" (IPMI v2.0
+	// §15.9, SOL payload byte 4 bit 5) on every other SOL packet the BMC
+	// sends, as if the host lost and regained power each time.
+	FlapHostPower bool
+	// BreakEveryPacket sets "break detected" (bit 2) on every SOL packet.
+	BreakEveryPacket bool
+	// OverrunEveryPacket sets "transmit overrun" (bit 3) on every SOL packet.
+	OverrunEveryPacket bool
+	// DeactivateAfter, when positive, ends every activation that long after
+	// it began, telling its console with the "SOL deactivating" bit (bit 4):
+	// a console that dies as soon as it is up.
+	DeactivateAfter time.Duration
+
 	// ---------------------------------------------------------------
 	// Hosts and power/boot hooks.
 	// ---------------------------------------------------------------

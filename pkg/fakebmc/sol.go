@@ -129,6 +129,7 @@ type solPort struct {
 	lastInSeq  byte
 	lastInAcc  byte
 	closed     bool
+	faults     statusFaults // state of the "SOL status bits" faults
 	hostCancel func()
 	hostDone   chan struct{}
 	pbuf       []byte
@@ -253,6 +254,7 @@ func (p *solPort) activate(ss *session, d []byte) []byte {
 	p.outSeq, p.inflight, p.retries, p.nacked = 0, 0, 0, false
 	p.lastInSeq, p.lastInAcc = 0, 0
 	p.s.event("activate", ss.bmcID, "")
+	p.armDeactivateFault(ss)
 	inb, outb := p.cfg.InboundSize, p.cfg.OutboundSize
 	if p.cfg.ReportInbound != 0 {
 		inb = p.cfg.ReportInbound
@@ -338,7 +340,7 @@ func (p *solPort) status() byte {
 	if p.breakOut {
 		st |= solBreakSeen
 	}
-	return st
+	return p.faultyStatus(st)
 }
 
 // powerChanged tells the console at once that the host went off or came
