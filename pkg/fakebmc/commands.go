@@ -21,12 +21,17 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 		return
 	}
 	c := &ss.recent[m.Seq&0x3F]
-	if c.resp != nil && c.netFn == m.NetFn && c.cmd == m.Cmd && bytes.Equal(c.req, m.Data) && time.Since(c.at) < dedupeWindow {
+	if c.resp != nil && c.netFn == m.NetFn && c.cmd == m.Cmd && bytes.Equal(c.req, m.Data) && time.Since(c.at) < dedupeWindow &&
+		!s.sol.noCache(m.NetFn, m.Cmd) {
 		s.send(ss, ipmi.PayloadIPMI, c.resp)
 		return
 	}
 	s.event("request", ss.bmcID, ipmi.CommandName(m.NetFn, m.Cmd))
 	data := s.execute(ss, &m)
+	if s.sol.loseAnswer(m.NetFn, m.Cmd, data) {
+		*c = cachedResponse{}
+		return
+	}
 	resp := appendResponse(nil, &m, data)
 	*c = cachedResponse{netFn: m.NetFn, cmd: m.Cmd, req: append([]byte(nil), m.Data...), resp: resp, at: time.Now()}
 	s.send(ss, ipmi.PayloadIPMI, resp)

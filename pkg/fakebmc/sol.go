@@ -84,6 +84,29 @@ func (c *SOLConfig) defaults() {
 	}
 }
 
+// InputStall is a way for the BMC to stop taking console input (Faults).
+type InputStall int
+
+// Ways to stop taking console input.
+const (
+	InputTaken InputStall = iota // console input is taken normally
+	// InputAcceptNone answers every numbered console packet with an ACK
+	// that accepts no characters, NACK clear: a buffer that never drains.
+	InputAcceptNone
+	// InputNackAll NACKs every numbered console packet, accepting nothing.
+	InputNackAll
+	// InputNoAck never answers a numbered console packet (host output and
+	// IPMI requests are still served).
+	InputNoAck
+)
+
+// SetInputStall changes Faults.InputStall while the server runs.
+func (s *Server) SetInputStall(m InputStall) {
+	s.mu.Lock()
+	s.sol.stall = m
+	s.mu.Unlock()
+}
+
 // SOL payload bits (protocol.md §6.1).
 const (
 	solNack         = 0x40
@@ -129,6 +152,8 @@ type solPort struct {
 	lastInSeq  byte
 	lastInAcc  byte
 	closed     bool
+	stall      InputStall // Faults.InputStall, changeable
+	lostActs   int        // activation answers still to lose (Faults)
 	hostCancel func()
 	hostDone   chan struct{}
 	pbuf       []byte
@@ -136,7 +161,8 @@ type solPort struct {
 
 func newSOLPort(s *Server, cfg SOLConfig) *solPort {
 	cfg.defaults()
-	p := &solPort{s: s, cfg: cfg, cond: sync.NewCond(&s.mu), hostDone: make(chan struct{})}
+	p := &solPort{s: s, cfg: cfg, cond: sync.NewCond(&s.mu), hostDone: make(chan struct{}),
+		stall: s.cfg.Faults.InputStall, lostActs: s.cfg.Faults.LoseActivateAnswers}
 	p.retryT = newTimer(s, func() bool { return p.closed }, p.retransmit)
 	p.accumT = newTimer(s, func() bool { return p.closed }, p.flush)
 	p.line = &Line{p: p, breaks: make(chan struct{}, 16)}
@@ -249,9 +275,12 @@ func (p *solPort) activate(ss *session, d []byte) []byte {
 	}
 	ss.sol.takenAway = false
 	// A new activation starts both directions afresh (ipmi_sim does not, and
-	// swallows the next console's first keystroke: protocol.md §10).
+	// swallows the next console's first keystroke unless the console opens
+	// with a packet that moves the remembered number: Faults.StaleInputSeq).
 	p.outSeq, p.inflight, p.retries, p.nacked = 0, 0, 0, false
-	p.lastInSeq, p.lastInAcc = 0, 0
+	if !p.s.cfg.Faults.StaleInputSeq {
+		p.lastInSeq, p.lastInAcc = 0, 0
+	}
 	p.s.event("activate", ss.bmcID, "")
 	inb, outb := p.cfg.InboundSize, p.cfg.OutboundSize
 	if p.cfg.ReportInbound != 0 {
@@ -385,7 +414,24 @@ func (p *solPort) handlePacket(ss *session, b []byte) {
 	}
 	if seq == p.lastInSeq {
 		// A retransmission: ACK again what was accepted the first time.
-		p.ack(seq, p.lastInAcc)
+		if p.stall != InputNoAck {
+			p.ack(seq, p.lastInAcc)
+		}
+		return
+	}
+	switch {
+	case p.stall == InputNoAck:
+		return
+	case p.stall == InputAcceptNone || p.stall == InputNackAll:
+		p.lastInSeq, p.lastInAcc = seq, 0
+		st := p.status()
+		if p.stall == InputNackAll {
+			st |= solNack
+		}
+		p.pbuf = append(p.pbuf[:0], 0, seq, 0, st)
+		p.s.send(p.owner, ipmi.PayloadSOL, p.pbuf)
+		return
+	case len(data) == 0 && p.s.cfg.Faults.IgnoreEmptyInput:
 		return
 	}
 	if op&solGenBreak != 0 {
@@ -436,7 +482,29 @@ func (p *solPort) acked(count byte, nack bool) {
 	}
 }
 
-func (p *solPort) maxChars() int { return min(int(p.cfg.OutboundSize)-4, 255) }
+func (p *solPort) maxChars() int {
+	if n := p.s.cfg.Faults.OversizeOutput; n > 255 {
+		return n
+	}
+	return min(int(p.cfg.OutboundSize)-4, 255)
+}
+
+// noCache says whether a request must be executed afresh even when it
+// repeats one just answered (Faults.ActivateNotCached); s.mu held.
+func (p *solPort) noCache(netFn ipmi.NetFn, cmd byte) bool {
+	return netFn == ipmi.NetFnApp && cmd == ipmi.CmdActivatePayload && p.s.cfg.Faults.ActivateNotCached
+}
+
+// loseAnswer says whether the answer data to a request is to be dropped
+// (Faults.LoseActivateAnswers); s.mu held.
+func (p *solPort) loseAnswer(netFn ipmi.NetFn, cmd byte, data []byte) bool {
+	if p.lostActs <= 0 || netFn != ipmi.NetFnApp || cmd != ipmi.CmdActivatePayload || len(data) == 0 || data[0] != 0 {
+		return false
+	}
+	p.lostActs--
+	p.s.event("answer-lost", p.owner.bmcID, "Activate Payload")
+	return true
+}
 
 // sendNext sends a new data packet from the head of outBuf; s.mu held.
 func (p *solPort) sendNext() {
