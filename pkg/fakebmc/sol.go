@@ -11,7 +11,7 @@ import (
 
 // SOLConfig configures Serial-over-LAN on the simulated BMC. Zero values
 // pick defaults that keep every byte; the other settings reproduce the
-// behaviour of real BMCs (protocol.md §6.3, §6.4).
+// behaviour of real BMCs (docs/sol-behaviour.md).
 type SOLConfig struct {
 	// Host is the host side of the serial line; nil means a host that echoes.
 	Host Host
@@ -107,7 +107,7 @@ func (s *Server) SetInputStall(m InputStall) {
 	s.mu.Unlock()
 }
 
-// SOL payload bits (protocol.md §6.1).
+// SOL payload bits (IPMI v2.0 §15.9).
 const (
 	solNack         = 0x40
 	solUnavailable  = 0x20 // BMC→console: character transfer unavailable

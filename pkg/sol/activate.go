@@ -20,8 +20,9 @@ func Activate(ctx context.Context, sess *ipmi.Session, cfg Config) (*Stream, err
 	if inst > 15 {
 		return nil, fmt.Errorf("sol: instance %d out of range 1–15", inst)
 	}
-	// Encryption and authentication as the session has them (protocol.md
-	// §5.1); serial alerts and the handshake lines at the BMC's defaults.
+	// Encryption and authentication as the session has them (IPMI v2.0
+	// §24.1, auxiliary request data); serial alerts and the handshake lines
+	// at the BMC's defaults.
 	var aux byte
 	if sess.CipherSuite().Conf != ipmi.ConfNone {
 		aux |= 0x80
@@ -60,7 +61,7 @@ const maxReactivations = 8
 // activate sends Activate Payload (IPMI v2.0 §24.1) and handles "payload
 // already active". The active instance may be our own: a retried Activate
 // whose earlier try succeeded but whose answer was lost is answered 0x80 by
-// a BMC without a duplicate-request cache (ipmi_sim, protocol.md §10), and
+// a BMC without a duplicate-request cache (ipmi_sim, docs/sol-behaviour.md), and
 // that can happen again on the Activate after the recovery, any number of
 // times. Our own instance is deactivated and activated afresh, which also
 // gives the sizes and port the lost answer had, up to maxReactivations

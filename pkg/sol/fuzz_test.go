@@ -81,7 +81,7 @@ type fuzzWindow struct {
 	input     []byte // everything Queue took
 	accepted  int    // bytes of input ACKed by the "BMC"
 	flight    []byte // data of the packet in flight
-	flightSeq byte // 0 = none
+	flightSeq byte   // 0 = none
 	flightBrk bool
 	lastSeq   byte
 	openReq   bool      // RequestOpening called, the opening packet not sent yet

@@ -194,7 +194,7 @@ func (w *Window) Receive(p Packet, room int, now time.Time) (deliver []byte, ev 
 			return nil, ev // still waiting for room; the ACK comes then
 		}
 		// Only when the last ACK took the whole copy: after a partial ACK
-		// the BMC sends the rest under a new number (protocol.md §6.3), so
+		// the BMC sends the rest under a new number (ipmi_sim does), so
 		// taking it from this copy too would deliver it twice.
 		if w.inAcc == w.inLen && len(p.Data) > w.inAcc && room > 0 && w.inAcc < MaxChars {
 			deliver = p.Data[w.inAcc:min(len(p.Data), w.inAcc+room, MaxChars)]
@@ -221,7 +221,7 @@ func (w *Window) Receive(p Packet, room int, now time.Time) (deliver []byte, ev 
 	w.prev2Acc, w.prevAcc = w.prevAcc, w.inAcc
 	if room <= 0 && len(p.Data) > 0 {
 		// No room: hold the ACK a little rather than NACK (after which
-		// some BMCs stop sending, protocol.md §6.4) or ACK nothing (after
+		// ipmi_sim stops sending) or ACK nothing (after
 		// which they resend at once).
 		w.inAcc, w.inLen = 0, len(p.Data)
 		w.deferred = append(w.deferred[:0], p.Data...)

@@ -133,7 +133,7 @@ func runScripts(t *testing.T, cases []scriptCase) {
 }
 
 // TestWindowSend covers console → BMC: coalescing, sequence numbers,
-// partial ACKs, NACK back-off, retransmission and BREAK (protocol.md §6.3).
+// partial ACKs, NACK back-off, retransmission and BREAK (IPMI v2.0 §15.9).
 func TestWindowSend(t *testing.T) {
 	runScripts(t, []scriptCase{
 		{"lone keystroke goes out at once", 255, func(s *script) {
@@ -443,7 +443,7 @@ func TestWindowSend(t *testing.T) {
 }
 
 // TestWindowReceive covers BMC → console: ACKs, duplicates, grown
-// retransmissions, stale copies, wrap and room (protocol.md §6.2).
+// retransmissions, stale copies, wrap and room (IPMI v2.0 §15.9).
 func TestWindowReceive(t *testing.T) {
 	runScripts(t, []scriptCase{
 		{"each data packet gets an ack-only packet with its full count", 255, func(s *script) {
