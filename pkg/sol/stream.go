@@ -139,6 +139,7 @@ type Stats struct {
 	Duplicates                   uint64 // BMC retransmissions received
 	Stale                        uint64
 	Nacks                        uint64
+	Refused                      uint64 // answers that accepted nothing (0 accepted, or NACK)
 	BytesIn, BytesOut            uint64 // delivered to Read, accepted by the BMC
 	Pending                      int    // written, not yet accepted by the BMC
 	RTT                          time.Duration
@@ -258,7 +259,7 @@ func (st *Stream) Stats() Stats {
 	defer st.mu.Unlock()
 	return Stats{
 		PacketsSent: st.w.Sent, PacketsReceived: st.w.Received, Retransmissions: st.w.Retransmits,
-		Duplicates: st.w.Duplicates, Stale: st.w.Stale, Nacks: st.w.Nacks, BytesIn: st.bytesIn,
+		Duplicates: st.w.Duplicates, Stale: st.w.Stale, Nacks: st.w.Nacks, Refused: st.w.Refused, BytesIn: st.bytesIn,
 		BytesOut: st.queued - uint64(st.w.Queued()), Pending: st.w.Queued(), RTT: st.w.RTT(), MaxChars: st.w.MaxChars,
 		Keepalives: st.kaOK, KeepaliveFails: st.kaFail, Probes: st.probes,
 	}

@@ -65,8 +65,8 @@ type Window struct {
 	brkBit, ovrBit         bool      // the last packet had the bit set
 	brkAt, ovrAt           time.Time // when the event was last reported
 
-	// Counters.
-	Sent, Retransmits, Received, Duplicates, Nacks, Stale uint64
+	// Counters. Refused counts answers that took none of what was offered.
+	Sent, Retransmits, Received, Duplicates, Nacks, Stale, Refused uint64
 }
 
 // Refusal is how the BMC refuses console input.
@@ -295,9 +295,9 @@ func edge(set bool, last *bool, at *time.Time, now time.Time) bool {
 //
 // An answer that takes nothing of what was offered (0 accepted, or a NACK
 // without a count) says the BMC's buffer is full: the next packet waits,
-// MinRTO at first and twice as long each time up to MaxRTO, until the BMC
-// takes something again. A NACK that took part holds the next packet
-// MinRTO, once.
+// firstHold at first and twice as long each time up to MaxRTO, until the
+// BMC takes something again. A NACK that took part holds the next packet
+// firstHold, once.
 func (w *Window) acked(accepted int, nack bool, now time.Time) {
 	if w.tries == 1 {
 		w.sample(now.Sub(w.sentAt))
@@ -317,7 +317,8 @@ func (w *Window) acked(accepted int, nack bool, now time.Time) {
 	}
 	switch progress := n > 0 || brkTaken; {
 	case !progress && (nack || offered):
-		w.stallWait = min(max(2*w.stallWait, w.MinRTO), w.MaxRTO)
+		w.Refused++
+		w.stallWait = min(max(2*w.stallWait, w.firstHold()), w.MaxRTO)
 		w.holdUntil = now.Add(w.stallWait)
 		w.lastRefuse = RefusedZero
 		if nack {
@@ -327,7 +328,7 @@ func (w *Window) acked(accepted int, nack bool, now time.Time) {
 		w.stallWait, w.lastRefuse = 0, RefusedNone
 		w.holdUntil = time.Time{}
 		if nack {
-			w.holdUntil = now.Add(w.MinRTO)
+			w.holdUntil = now.Add(w.firstHold())
 		}
 		w.waitSince = time.Time{}
 		if len(w.out) > 0 || w.brk {
@@ -336,6 +337,18 @@ func (w *Window) acked(accepted int, nack bool, now time.Time) {
 	default: // the opening packet, answered
 		w.holdUntil = time.Time{}
 	}
+}
+
+// firstHold is the first wait after the BMC took nothing: a round trip, at
+// least 1 ms and at most MinRTO (MinRTO before the first RTT sample). A
+// buffer on the BMC's side drains at the serial line's speed, which a round
+// trip on a LAN outpaces; doubling from there keeps the number of packets
+// sent to a BMC that never takes anything to a few dozen per minute.
+func (w *Window) firstHold() time.Duration {
+	if w.srtt == 0 {
+		return w.MinRTO
+	}
+	return min(max(w.srtt, time.Millisecond), w.MinRTO)
 }
 
 func (w *Window) sample(rtt time.Duration) {

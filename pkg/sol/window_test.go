@@ -213,13 +213,24 @@ func TestWindowSend(t *testing.T) {
 			s.queued(0)
 			s.quiet(15)
 		}},
-		{"an ACK of zero resends everything under a new number, after MinRTO", 255, func(s *script) {
+		{"an ACK of zero resends everything under a new number, a round trip later", 255, func(s *script) {
 			s.queue("abc")
 			s.poll(0, Packet{Seq: 1, Data: bs("abc")})
 			s.ack(5, 1, 0)
 			s.quiet(5) // not at once: that is a loop as fast as the round trip
-			s.deadline(25)
-			s.poll(25, Packet{Seq: 2, Data: bs("abc")})
+			s.deadline(10)
+			s.poll(10, Packet{Seq: 2, Data: bs("abc")})
+		}},
+		{"the first hold is a round trip, at least 1 ms, at most MinRTO", 255, func(s *script) {
+			s.queue("abc")
+			s.poll(0, Packet{Seq: 1, Data: bs("abc")})
+			s.w.sentAt = atMS(0).Add(-200 * time.Microsecond) // a 0.2 ms round trip
+			s.ack(0, 1, 0)
+			s.deadline(1)
+			s.poll(1, Packet{Seq: 2, Data: bs("abc")})
+			s.w.srtt = 50 * time.Millisecond
+			s.ack(1, 2, 0)
+			s.deadline(1 + 20) // never less than the first hold, now MinRTO (RTT 44 ms)
 		}},
 		{"ACKs of zero back off, doubling up to MaxRTO; progress resets", 255, func(s *script) {
 			s.queue("abc")
@@ -263,30 +274,31 @@ func TestWindowSend(t *testing.T) {
 		{"NACK keeps the data and backs off, doubling", 255, func(s *script) {
 			s.queue("hello")
 			s.poll(0, Packet{Seq: 1, Data: bs("hello")})
+			// The RTT sample is 5 ms: the first hold.
 			s.recv(5, Packet{AckSeq: 1, Status: StatusNack}, 100, "", EvNacked)
 			s.queued(5)
 			s.quiet(5)
-			s.deadline(25) // MinRTO
+			s.deadline(10)
+			s.quiet(9)
+			s.poll(10, Packet{Seq: 2, Data: bs("hello")})
+			// RTO = 5+4·2.5 = 15 ms, clamped to MinRTO.
+			s.deadline(30)
+			s.recv(15, Packet{AckSeq: 2, Status: StatusNack}, 100, "", EvNacked)
+			s.deadline(25) // 10 ms
 			s.quiet(24)
-			s.poll(25, Packet{Seq: 2, Data: bs("hello")})
-			// RTT sample 5 ms → RTO = 5+4·2.5 = 15 ms, clamped to MinRTO.
-			s.deadline(45)
-			s.recv(30, Packet{AckSeq: 2, Status: StatusNack}, 100, "", EvNacked)
-			s.deadline(70) // 40 ms
-			s.quiet(69)
-			s.poll(70, Packet{Seq: 3, Data: bs("hello")})
-			s.recv(75, Packet{AckSeq: 3, Status: StatusNack}, 100, "", EvNacked)
-			s.deadline(155) // 80 ms
-			s.quiet(154)
-			s.poll(155, Packet{Seq: 4, Data: bs("hello")})
-			s.ack(160, 4, 5) // a plain ACK resets the back-off
+			s.poll(25, Packet{Seq: 3, Data: bs("hello")})
+			s.recv(30, Packet{AckSeq: 3, Status: StatusNack}, 100, "", EvNacked)
+			s.deadline(50) // 20 ms
+			s.quiet(49)
+			s.poll(50, Packet{Seq: 4, Data: bs("hello")})
+			s.ack(55, 4, 5) // a plain ACK resets the back-off
 			s.queue("x")
-			s.poll(160, Packet{Seq: 5, Data: bs("x")})
-			s.recv(165, Packet{AckSeq: 5, Status: StatusNack}, 100, "", EvNacked)
-			s.deadline(185)
-			s.poll(185, Packet{Seq: 6, Data: bs("x")})
-			if s.w.Nacks != 4 {
-				s.t.Fatalf("Nacks = %d, want 4", s.w.Nacks)
+			s.poll(55, Packet{Seq: 5, Data: bs("x")})
+			s.recv(60, Packet{AckSeq: 5, Status: StatusNack}, 100, "", EvNacked)
+			s.deadline(65)
+			s.poll(65, Packet{Seq: 6, Data: bs("x")})
+			if s.w.Nacks != 4 || s.w.Refused != 4 {
+				s.t.Fatalf("Nacks = %d, Refused = %d, want 4, 4", s.w.Nacks, s.w.Refused)
 			}
 		}},
 		{"NACK with a partial count drops the accepted part", 255, func(s *script) {
@@ -295,8 +307,11 @@ func TestWindowSend(t *testing.T) {
 			s.recv(5, Packet{AckSeq: 1, Accepted: 6, Status: StatusNack}, 100, "", EvNacked)
 			s.queued(5)
 			s.quiet(5)
-			s.deadline(25)
-			s.poll(25, Packet{Seq: 2, Data: bs("world")})
+			s.deadline(10) // held a round trip, once
+			s.poll(10, Packet{Seq: 2, Data: bs("world")})
+			if s.w.Refused != 0 {
+				s.t.Fatalf("Refused = %d for a NACK that took part", s.w.Refused)
+			}
 		}},
 		{"NACK back-off is capped at MaxRTO", 255, func(s *script) {
 			s.queue("z")
@@ -420,10 +435,10 @@ func TestWindowSend(t *testing.T) {
 			s.poll(0, Packet{Seq: 1, Status: OpBreak})
 			s.recv(5, Packet{AckSeq: 1, Status: StatusNack}, 100, "", EvNacked)
 			s.quiet(5)
-			s.deadline(25)
-			s.poll(25, Packet{Seq: 2, Status: OpBreak})
-			s.ack(30, 2, 0)
-			s.quiet(30)
+			s.deadline(10)
+			s.poll(10, Packet{Seq: 2, Status: OpBreak})
+			s.ack(15, 2, 0)
+			s.quiet(15)
 		}},
 		{"Queue stops at MaxOut", 255, func(s *script) {
 			s.w = NewWindow(255, 8)
