@@ -586,8 +586,14 @@ func (l *Line) Read(b []byte) (int, error) {
 		}
 		p.cond.Wait()
 	}
+	full := len(p.inBuf) >= p.cfg.InboundBuffer
 	n := copy(b, p.inBuf)
 	p.inBuf = p.inBuf[:copy(p.inBuf, p.inBuf[n:])]
+	if full && p.owner != nil && p.lastInSeq != 0 && p.stall == InputTaken {
+		// Room again: ACK the last packet once more, as ipmi_sim does, so a
+		// console that was refused need not wait out its back-off.
+		p.ack(p.lastInSeq, p.lastInAcc)
+	}
 	return n, nil
 }
 

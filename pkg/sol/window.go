@@ -47,6 +47,7 @@ type Window struct {
 	srtt       time.Duration
 	rttvar     time.Duration
 	holdUntil  time.Time     // no new packet before this (the BMC took nothing)
+	heldFor    byte          // the number whose answer started the hold
 	stallWait  time.Duration // the last hold; doubles while the BMC takes nothing
 	waitSince  time.Time     // input waiting without progress since; zero if none waits
 	lastRefuse Refusal       // how the BMC last refused input
@@ -176,11 +177,18 @@ func (w *Window) Receive(p Packet, room int, now time.Time) (deliver []byte, ev 
 	// an ACK can say, or the BMC resends what was delivered.
 	room = min(max(room, 0), MaxChars)
 	ev = w.status(p.Status, now)
-	if p.AckSeq != 0 && p.AckSeq == w.seq {
+	switch {
+	case p.AckSeq == 0:
+	case p.AckSeq == w.seq:
 		if p.Status&StatusNack != 0 {
 			ev |= EvNacked
 		}
 		w.acked(int(p.Accepted), p.Status&StatusNack != 0, now)
+	case p.AckSeq == w.heldFor && p.Status&StatusNack == 0 && now.Before(w.holdUntil):
+		// The BMC ACKs the refused packet again, NACK clear: its buffer
+		// has room now (ipmi_sim says so when its buffer drains). Go on
+		// without waiting out the hold; the back-off is not reset.
+		w.holdUntil, w.heldFor = time.Time{}, 0
 	}
 	if p.Seq == 0 {
 		return nil, ev
@@ -297,7 +305,8 @@ func edge(set bool, last *bool, at *time.Time, now time.Time) bool {
 // without a count) says the BMC's buffer is full: the next packet waits,
 // firstHold at first and twice as long each time up to MaxRTO, until the
 // BMC takes something again. A NACK that took part holds the next packet
-// firstHold, once.
+// firstHold, once. A hold ends early when the BMC ACKs the refused packet
+// again with NACK clear.
 func (w *Window) acked(accepted int, nack bool, now time.Time) {
 	if w.tries == 1 {
 		w.sample(now.Sub(w.sentAt))
@@ -311,7 +320,8 @@ func (w *Window) acked(accepted int, nack bool, now time.Time) {
 	} else if w.brkFlight {
 		w.brk, w.brkFlight = true, false
 	}
-	w.seq, w.inflight, w.tries, w.openFlight = 0, 0, 0, false
+	seq := w.seq
+	w.seq, w.inflight, w.tries, w.openFlight, w.heldFor = 0, 0, 0, false, 0
 	if nack {
 		w.Nacks++
 	}
@@ -319,7 +329,7 @@ func (w *Window) acked(accepted int, nack bool, now time.Time) {
 	case !progress && (nack || offered):
 		w.Refused++
 		w.stallWait = min(max(2*w.stallWait, w.firstHold()), w.MaxRTO)
-		w.holdUntil = now.Add(w.stallWait)
+		w.holdUntil, w.heldFor = now.Add(w.stallWait), seq
 		w.lastRefuse = RefusedZero
 		if nack {
 			w.lastRefuse = RefusedNack
@@ -328,7 +338,7 @@ func (w *Window) acked(accepted int, nack bool, now time.Time) {
 		w.stallWait, w.lastRefuse = 0, RefusedNone
 		w.holdUntil = time.Time{}
 		if nack {
-			w.holdUntil = now.Add(w.firstHold())
+			w.holdUntil, w.heldFor = now.Add(w.firstHold()), seq
 		}
 		w.waitSince = time.Time{}
 		if len(w.out) > 0 || w.brk {

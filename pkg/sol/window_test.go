@@ -256,6 +256,22 @@ func TestWindowSend(t *testing.T) {
 			s.ack(now, 12, 0)
 			s.deadline(now + 20) // from MinRTO again
 		}},
+		{"the BMC ACKs a refused packet again, NACK clear: the hold ends", 255, func(s *script) {
+			s.queue("abc")
+			s.poll(0, Packet{Seq: 1, Data: bs("abc")})
+			s.recv(0, Packet{AckSeq: 1, Status: StatusNack}, 100, "", EvNacked)
+			s.deadline(20)
+			s.recv(5, Packet{AckSeq: 1, Status: StatusNack}, 100, "", 0) // still full
+			s.quiet(5)
+			s.ack(6, 1, 0) // room now (ipmi_sim sends this when its buffer drains)
+			s.poll(6, Packet{Seq: 2, Data: bs("abc")})
+			s.ack(6, 2, 0)
+			s.deadline(6 + 40) // the back-off was not reset
+			s.ack(7, 1, 0)     // a late copy of the old ACK: not about this hold
+			s.quiet(7)
+			s.ack(8, 2, 0) // a copy of this one ends it, once
+			s.poll(8, Packet{Seq: 3, Data: bs("abc")})
+		}},
 		{"an ACK of zero for a BREAK alone is success", 255, func(s *script) {
 			s.w.RequestBreak()
 			s.poll(0, Packet{Seq: 1, Status: OpBreak})
