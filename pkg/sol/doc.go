@@ -25,7 +25,7 @@
 //
 // Against BMCs that misbehave (docs/sol-behaviour.md has the figures): an
 // answer that takes nothing (0 accepted, NACK) holds the next packet,
-// 20 ms doubling to 2 s; input that waits 2 s with nothing accepted is
+// a round trip doubling to 2 s, or until the BMC says it has room; input that waits 2 s with nothing accepted is
 // reported once (InputStalled, then InputResumed); data unacknowledged for
 // 1 s sends a keepalive at once, and two failed keepalives in a row or 20 s
 // without an ACK end the stream; each session's input opens with a packet
