@@ -223,8 +223,13 @@ func (w *Window) Receive(p Packet, room int, now time.Time) (deliver []byte, ev 
 		w.queueAck(p.Seq, min(acc, len(p.Data)))
 		return nil, ev
 	}
-	// A new packet. A deferred one it replaces was given up by the BMC.
+	// A new packet. A deferred one it replaces was given up by the BMC, and
+	// so was an older packet under the same number whose ACK has not gone
+	// out: that count is not this packet's.
 	w.deferred = nil
+	if w.ackPending && w.ackSeq == p.Seq {
+		w.ackPending = false
+	}
 	w.inPrev2, w.inPrev, w.inSeq = w.inPrev, w.inSeq, p.Seq
 	w.prev2Acc, w.prevAcc = w.prevAcc, w.inAcc
 	if room <= 0 && len(p.Data) > 0 {

@@ -604,6 +604,18 @@ func TestWindowReceive(t *testing.T) {
 			s.deadline(300)
 			s.poll(300, Packet{AckSeq: 1, Accepted: 0})
 		}},
+		{"an unsent ACK is not taken for a new packet under the same number", 255, func(s *script) {
+			s.recv(0, Packet{Seq: 1, Data: bs("old")}, 100, "old", 0) // ACK(1, 3) pending
+			// The BMC gave packet 1 up and sends three more, the last again
+			// numbered 1, while the reader has no room.
+			s.recv(1, Packet{Seq: 2, Data: bs("b")}, 0, "", 0)
+			s.recv(2, Packet{Seq: 3, Data: bs("c")}, 0, "", 0)
+			s.recv(3, Packet{Seq: 4, Data: bs("d")}, 0, "", 0)
+			s.recv(4, Packet{Seq: 1, Data: bs("new")}, 0, "", 0)
+			s.quiet(4) // not ACK(1, 3): those were not this packet's bytes
+			s.room(5, 100, "new")
+			s.poll(5, Packet{AckSeq: 1, Accepted: 3})
+		}},
 		{"a new packet replaces one still waiting for room", 255, func(s *script) {
 			s.recv(0, Packet{Seq: 1, Data: bs("old")}, 0, "", 0)
 			s.recv(10, Packet{Seq: 2, Data: bs("new")}, 10, "new", 0)
