@@ -15,15 +15,19 @@
 #   SOL_STREAM_SECS    duration of the continuous-output phase (default 120)
 #   SOL_STREAM_MS      interval between numbered lines (default 10)
 #   SOL_BULK_BYTES     size of each bulk transfer (default 65536)
+#   SOL_ATTACH_CYCLES  attach cycles of the first-keystroke check (default 30)
 #   KEEP_WORK=1        keep the temp dir (logs) after the run
 #
-# ipmi_sim quirks the harness works around (protocol.md §6.4, §10):
+# ipmi_sim quirks (protocol.md §6.4, §10):
 # * its SOL "last ACKed sequence" survives across sessions: if the previous
 #   console's last data packet had SOL sequence 1, the next console's first
 #   packet (also 1) is ACKed as a duplicate and its characters are dropped.
-#   Before every SOL phase after the first we run a "priming" session that
-#   sends 40 bytes (at least 2 packets, so the last sequence is not 1) while
-#   host.py discards its input.
+#   ghmicons opens every session with a packet without characters, which
+#   uses that risk up; the "first keystroke" check attaches many times, each
+#   time with one keystroke as the first input, and fails if one is lost.
+#   The other SOL phases still run a "priming" session first (40 bytes, at
+#   least 2 packets, host.py discarding them), so that they do not depend on
+#   that.
 # * inbound SOL payload is 32 bytes (28 characters per packet) and stop-and-wait,
 #   which bounds console->host throughput.
 set -euo pipefail
@@ -68,7 +72,8 @@ trap 'exit 130' INT TERM
 # ---- prerequisites ---------------------------------------------------------
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 not found"
 need_cmd ipmi_sim ipmitool timeout mkfifo awk cmp od setsid ss
-for n in "$SILENCE" "$STREAM" "$STREAM_MS" "$BULK"; do
+CYCLES=${SOL_ATTACH_CYCLES:-30}
+for n in "$SILENCE" "$STREAM" "$STREAM_MS" "$BULK" "$CYCLES"; do
     [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -gt 0 ] || die "durations/sizes must be positive integers (got '$n')"
 done
 find_bins ghmicons
@@ -254,6 +259,32 @@ else
     BULK_IN_RATE=$( [ -n "$in_done" ] && rate "$BULK" "$in_done" || echo n/a)
     BULK_OUT_RATE=$( [ -n "$out_done" ] && rate "$BULK" "$out_done" || echo n/a)
 fi
+
+# ---- SOL: the first keystroke of every session ------------------------------------
+# One keystroke, a different one each time, as the first input of a fresh
+# session; its echo must arrive. ipmi_sim swallows it when the session's first
+# SOL packet repeats the last sequence number it saw (from the session before).
+hostctl echo >/dev/null
+KEYS=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
+lost=0 lost_keys= bad_exit=0 t0=$(now)
+for i in $(seq 0 $((CYCLES - 1))); do
+    k=${KEYS:$((i % ${#KEYS})):1}
+    if ! start_console "$WORK/first.out" "$WORK/first.err" 30; then
+        lost=$((lost + 1)) lost_keys="$lost_keys $i:$k(no attach: $(tail -n 1 "$WORK/first.err"))"
+        stop_console_eof 5
+        continue
+    fi
+    printf '%s' "$k" >&7
+    has_key() { grep -qF -- "$k" "$WORK/first.out"; }
+    if ! wait_for 5 has_key; then
+        lost=$((lost + 1)) lost_keys="$lost_keys $i:$k"
+    fi
+    stop_console_eof 15
+    [ $CRC -eq 0 ] || bad_exit=$((bad_exit + 1))
+done
+R=0; [ $lost -eq 0 ] && [ $bad_exit -eq 0 ] || R=1
+check $R $PEER 3 "sol first keystroke, $CYCLES attaches" \
+    "lost $lost of $CYCLES${lost_keys:+ (cycle:key$lost_keys)}; non-zero exits $bad_exit; $(since "$t0")s"
 
 # ---- SOL: session survives silence ----------------------------------------------
 if prime "before silence"; then

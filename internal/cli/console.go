@@ -585,7 +585,9 @@ func (c *console) closeStream(att *attachment) {
 	c.closers.Add(1)
 	go func() {
 		defer c.closers.Done()
-		_ = att.st.Close()
+		if err := att.st.Close(); errors.Is(err, sol.ErrUndelivered) {
+			c.note("%s", oneLine(err.Error()))
+		}
 	}()
 }
 
@@ -788,9 +790,12 @@ func (c *console) onSent(r sendResult) {
 
 func (c *console) onEvent(ev sol.Event) {
 	// One case per kind; notes a broken BMC can repeat on every packet go
-	// through the rate limit. (The sol package's "input not accepted" events
-	// take one case each here too: kindInput, logged.)
+	// through the rate limit.
 	switch ev.Kind {
+	case sol.InputStalled:
+		c.limitedNote(kindInput, fmt.Sprintf("the BMC is not accepting console input (%s); it is kept and sent when the BMC takes it", ev.Detail))
+	case sol.InputResumed:
+		c.limitedNote(kindInput, "the BMC accepts console input again")
 	case sol.HostOff:
 		c.limitedNote(kindPower, "host powered off or its serial port is unavailable")
 	case sol.HostOn:

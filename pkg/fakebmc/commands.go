@@ -22,7 +22,7 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 		return
 	}
 	c := &ss.recent[m.Seq&0x3F]
-	if c.netFn == m.NetFn && c.cmd == m.Cmd && bytes.Equal(c.req, m.Data) {
+	if c.netFn == m.NetFn && c.cmd == m.Cmd && bytes.Equal(c.req, m.Data) && !s.sol.noCache(m.NetFn, m.Cmd) {
 		if c.pending != nil {
 			// Its hook still runs: the answer goes out when it ends, and
 			// running the hook again would cycle the host twice.
@@ -41,6 +41,10 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 	if data == nil {
 		// A chassis hook runs; chassisChange took the cache slot and
 		// finishChange answers.
+		return
+	}
+	if s.sol.loseAnswer(m.NetFn, m.Cmd, data) {
+		*c = cachedResponse{}
 		return
 	}
 	resp := appendResponse(nil, &m, data)

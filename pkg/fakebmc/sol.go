@@ -11,7 +11,7 @@ import (
 
 // SOLConfig configures Serial-over-LAN on the simulated BMC. Zero values
 // pick defaults that keep every byte; the other settings reproduce the
-// behaviour of real BMCs (protocol.md §6.3, §6.4).
+// behaviour of real BMCs (docs/sol-behaviour.md).
 type SOLConfig struct {
 	// Host is the host side of the serial line; nil means a host that echoes.
 	Host Host
@@ -84,7 +84,30 @@ func (c *SOLConfig) defaults() {
 	}
 }
 
-// SOL payload bits (protocol.md §6.1).
+// InputStall is a way for the BMC to stop taking console input (Faults).
+type InputStall int
+
+// Ways to stop taking console input.
+const (
+	InputTaken InputStall = iota // console input is taken normally
+	// InputAcceptNone answers every numbered console packet with an ACK
+	// that accepts no characters, NACK clear: a buffer that never drains.
+	InputAcceptNone
+	// InputNackAll NACKs every numbered console packet, accepting nothing.
+	InputNackAll
+	// InputNoAck never answers a numbered console packet (host output and
+	// IPMI requests are still served).
+	InputNoAck
+)
+
+// SetInputStall changes Faults.InputStall while the server runs.
+func (s *Server) SetInputStall(m InputStall) {
+	s.mu.Lock()
+	s.sol.stall = m
+	s.mu.Unlock()
+}
+
+// SOL payload bits (IPMI v2.0 §15.9).
 const (
 	solNack         = 0x40
 	solUnavailable  = 0x20 // BMC→console: character transfer unavailable
@@ -130,6 +153,8 @@ type solPort struct {
 	lastInAcc  byte
 	closed     bool
 	faults     statusFaults // state of the "SOL status bits" faults
+	stall      InputStall   // Faults.InputStall, changeable
+	lostActs   int          // activation answers still to lose (Faults)
 	hostCancel func()
 	hostDone   chan struct{}
 	pbuf       []byte
@@ -137,7 +162,8 @@ type solPort struct {
 
 func newSOLPort(s *Server, cfg SOLConfig) *solPort {
 	cfg.defaults()
-	p := &solPort{s: s, cfg: cfg, cond: sync.NewCond(&s.mu), hostDone: make(chan struct{})}
+	p := &solPort{s: s, cfg: cfg, cond: sync.NewCond(&s.mu), hostDone: make(chan struct{}),
+		stall: s.cfg.Faults.InputStall, lostActs: s.cfg.Faults.LoseActivateAnswers}
 	p.retryT = newTimer(s, func() bool { return p.closed }, p.retransmit)
 	p.accumT = newTimer(s, func() bool { return p.closed }, p.flush)
 	p.line = &Line{p: p, breaks: make(chan struct{}, 16)}
@@ -250,9 +276,12 @@ func (p *solPort) activate(ss *session, d []byte) []byte {
 	}
 	ss.sol.takenAway = false
 	// A new activation starts both directions afresh (ipmi_sim does not, and
-	// swallows the next console's first keystroke: protocol.md §10).
+	// swallows the next console's first keystroke unless the console opens
+	// with a packet that moves the remembered number: Faults.StaleInputSeq).
 	p.outSeq, p.inflight, p.retries, p.nacked = 0, 0, 0, false
-	p.lastInSeq, p.lastInAcc = 0, 0
+	if !p.s.cfg.Faults.StaleInputSeq {
+		p.lastInSeq, p.lastInAcc = 0, 0
+	}
 	p.s.event("activate", ss.bmcID, "")
 	p.armDeactivateFault(ss)
 	inb, outb := p.cfg.InboundSize, p.cfg.OutboundSize
@@ -387,7 +416,24 @@ func (p *solPort) handlePacket(ss *session, b []byte) {
 	}
 	if seq == p.lastInSeq {
 		// A retransmission: ACK again what was accepted the first time.
-		p.ack(seq, p.lastInAcc)
+		if p.stall != InputNoAck {
+			p.ack(seq, p.lastInAcc)
+		}
+		return
+	}
+	switch {
+	case p.stall == InputNoAck:
+		return
+	case p.stall == InputAcceptNone || p.stall == InputNackAll:
+		p.lastInSeq, p.lastInAcc = seq, 0
+		st := p.status()
+		if p.stall == InputNackAll {
+			st |= solNack
+		}
+		p.pbuf = append(p.pbuf[:0], 0, seq, 0, st)
+		p.s.send(p.owner, ipmi.PayloadSOL, p.pbuf)
+		return
+	case len(data) == 0 && p.s.cfg.Faults.IgnoreEmptyInput:
 		return
 	}
 	if op&solGenBreak != 0 {
@@ -438,7 +484,29 @@ func (p *solPort) acked(count byte, nack bool) {
 	}
 }
 
-func (p *solPort) maxChars() int { return min(int(p.cfg.OutboundSize)-4, 255) }
+func (p *solPort) maxChars() int {
+	if n := p.s.cfg.Faults.OversizeOutput; n > 255 {
+		return n
+	}
+	return min(int(p.cfg.OutboundSize)-4, 255)
+}
+
+// noCache says whether a request must be executed afresh even when it
+// repeats one just answered (Faults.ActivateNotCached); s.mu held.
+func (p *solPort) noCache(netFn ipmi.NetFn, cmd byte) bool {
+	return netFn == ipmi.NetFnApp && cmd == ipmi.CmdActivatePayload && p.s.cfg.Faults.ActivateNotCached
+}
+
+// loseAnswer says whether the answer data to a request is to be dropped
+// (Faults.LoseActivateAnswers); s.mu held.
+func (p *solPort) loseAnswer(netFn ipmi.NetFn, cmd byte, data []byte) bool {
+	if p.lostActs <= 0 || netFn != ipmi.NetFnApp || cmd != ipmi.CmdActivatePayload || len(data) == 0 || data[0] != 0 {
+		return false
+	}
+	p.lostActs--
+	p.s.event("answer-lost", p.owner.bmcID, "Activate Payload")
+	return true
+}
 
 // sendNext sends a new data packet from the head of outBuf; s.mu held.
 func (p *solPort) sendNext() {
@@ -520,8 +588,14 @@ func (l *Line) Read(b []byte) (int, error) {
 		}
 		p.cond.Wait()
 	}
+	full := len(p.inBuf) >= p.cfg.InboundBuffer
 	n := copy(b, p.inBuf)
 	p.inBuf = p.inBuf[:copy(p.inBuf, p.inBuf[n:])]
+	if full && p.owner != nil && p.lastInSeq != 0 && p.stall == InputTaken {
+		// Room again: ACK the last packet once more, as ipmi_sim does, so a
+		// console that was refused need not wait out its back-off.
+		p.ack(p.lastInSeq, p.lastInAcc)
+	}
 	return n, nil
 }
 

@@ -76,6 +76,25 @@ func (h *sinkHost) waitFor(n int) []byte {
 	return append([]byte(nil), h.got.Bytes()...)
 }
 
+// waitWithin is waitFor bounded by d (of fake time under synctest); it
+// returns what the host has received when either happens.
+func (h *sinkHost) waitWithin(n int, d time.Duration) []byte {
+	expired := false
+	t := time.AfterFunc(d, func() {
+		h.mu.Lock()
+		expired = true
+		h.cond.Broadcast()
+		h.mu.Unlock()
+	})
+	defer t.Stop()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for h.got.Len() < n && !expired {
+		h.cond.Wait()
+	}
+	return append([]byte(nil), h.got.Bytes()...)
+}
+
 func startUDP(t *testing.T, cfg fakebmc.Config, faults *impair.Config) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")

@@ -67,6 +67,7 @@ const (
 	opRoom             // r: Room(r − 16)
 	opAckFlight        // accepted, nack?: ACK or NACK the packet in flight
 	opRecvData         // kind, length, room: BMC data, new / same / older number
+	opOpening          // RequestOpening
 	numOps
 )
 
@@ -83,11 +84,20 @@ type fuzzWindow struct {
 	flightSeq byte   // 0 = none
 	flightBrk bool
 	lastSeq   byte
+	openReq   bool      // RequestOpening called, the opening packet not sent yet
+	openAt    time.Time // the opening packet in flight was first sent; zero if it is not
 
 	// BMC → console.
 	bmcSeq            byte
 	received, deliver int // characters in data packets; delivered
 	fill              byte
+	// The window's three last BMC sequence numbers (new, previous, the one
+	// before), mirrored, and per number what was delivered of it and the
+	// length of its last copy: every ACK must say exactly what was
+	// delivered.
+	inSeq, inPrev, inPrev2 byte
+	tracked                [16]bool
+	acc, lastLen           [16]int
 }
 
 func (f *fuzzWindow) checkState(op string) {
@@ -103,6 +113,34 @@ func (f *fuzzWindow) checkState(op string) {
 	}
 }
 
+// checkWaiting: right after Poll, InputWaitingSince is set exactly when
+// input or a BREAK waits for the BMC.
+func (f *fuzzWindow) checkWaiting() {
+	f.t.Helper()
+	waiting := f.w.Queued() > 0 || f.w.brk || f.w.brkFlight
+	if since := f.w.InputWaitingSince(); since.IsZero() == waiting || since.After(f.now) {
+		f.t.Fatalf("InputWaitingSince = %v at %v with input waiting %v", since.Sub(scriptEpoch), f.now.Sub(scriptEpoch), waiting)
+	}
+}
+
+// delivered accounts for bytes delivered of BMC packet p.
+func (f *fuzzWindow) delivered(p Packet, d []byte) {
+	f.t.Helper()
+	switch seq := p.Seq; {
+	case seq == f.inSeq:
+		f.acc[seq] += len(d)
+	case seq == f.inPrev || seq == f.inPrev2:
+		if len(d) > 0 {
+			f.t.Fatalf("Receive(%s) delivered %d bytes of a stale copy", fmtPacket(p), len(d))
+		}
+	default:
+		f.tracked[f.inPrev2] = false
+		f.inPrev2, f.inPrev, f.inSeq = f.inPrev, f.inSeq, seq
+		f.tracked[seq], f.acc[seq] = true, len(d)
+	}
+	f.lastLen[p.Seq] = len(p.Data)
+}
+
 func (f *fuzzWindow) receive(p Packet, room int) {
 	f.t.Helper()
 	if room < 0 && p.Seq != 0 && len(p.Data) == 0 {
@@ -111,6 +149,7 @@ func (f *fuzzWindow) receive(p Packet, room int) {
 	d, _ := f.w.Receive(p, room, f.now)
 	if p.Seq != 0 {
 		f.received += len(p.Data)
+		f.delivered(p, d)
 	}
 	f.deliver += len(d)
 	if len(d) > max(room, 0) || len(d) > len(p.Data) {
@@ -118,14 +157,22 @@ func (f *fuzzWindow) receive(p Packet, room int) {
 	}
 	if p.AckSeq != 0 && p.AckSeq == f.flightSeq {
 		f.accepted += min(int(p.Accepted), len(f.flight))
-		f.flightSeq, f.flight = 0, nil
+		f.flightSeq, f.flight, f.openAt = 0, nil, time.Time{}
 	}
 }
 
 func (f *fuzzWindow) pollAll() {
 	f.t.Helper()
+	defer f.checkWaiting()
+	abandon := !f.openAt.IsZero() && !f.now.Before(f.openAt.Add(OpeningWait))
+	if abandon {
+		// Unanswered: the window gives the number up, to be reused, and
+		// may have nothing else to do.
+		f.flightSeq, f.openAt = 0, time.Time{}
+		f.lastSeq = prevSeq(f.lastSeq)
+	}
 	dl := f.w.Deadline()
-	due := !dl.IsZero() && !f.now.Before(dl)
+	due := !dl.IsZero() && !f.now.Before(dl) && !abandon
 	for k := 0; ; k++ {
 		p, ok := f.w.Poll(f.now)
 		if !ok {
@@ -149,6 +196,14 @@ func (f *fuzzWindow) checkPacket(p Packet) {
 	if q, err := ParsePacket(p.Append(nil)); err != nil || !samePacket(p, q) {
 		f.t.Fatalf("Poll = %s does not survive encoding: %s, %v", fmtPacket(p), fmtPacket(q), err)
 	}
+	if s := p.AckSeq; s != 0 && f.tracked[s] {
+		// What is acknowledged is what was delivered: more would lose the
+		// rest, less would have the BMC send delivered bytes again.
+		a := f.acc[s]
+		if a > MaxChars || int(p.Accepted) > a || (f.lastLen[s] >= a && int(p.Accepted) != a) {
+			f.t.Fatalf("Poll = %s: %d bytes of BMC packet %d were delivered (its last copy had %d)", fmtPacket(p), a, s, f.lastLen[s])
+		}
+	}
 	if p.Seq == 0 {
 		// Ack-only: noDeadline an empty packet (no polling with empty packets).
 		if len(p.Data) != 0 || p.Status != 0 || p.AckSeq == 0 {
@@ -163,7 +218,16 @@ func (f *fuzzWindow) checkPacket(p Packet) {
 		f.t.Fatalf("Poll = %s: unexpected operation bits", fmtPacket(p))
 	}
 	brk := p.Status&OpBreak != 0
-	if len(p.Data) == 0 && !brk {
+	if f.flightSeq == 0 && f.openReq {
+		// The opening packet goes before anything else.
+		if want := nextSeq(f.lastSeq); p.Seq != want || len(p.Data) != 0 || p.Status != 0 {
+			f.t.Fatalf("Poll = %s, want the opening packet {Seq:%d}", fmtPacket(p), want)
+		}
+		f.openReq = false
+		f.lastSeq, f.flightSeq, f.flight, f.flightBrk, f.openAt = p.Seq, p.Seq, nil, false, f.now
+		return
+	}
+	if len(p.Data) == 0 && !brk && f.openAt.IsZero() {
 		f.t.Fatalf("Poll = %s: a numbered packet without data or BREAK", fmtPacket(p))
 	}
 	if f.flightSeq != 0 {
@@ -243,6 +307,7 @@ func runWindowScript(t *testing.T, script []byte) {
 			room := int(next()) - 16
 			d := f.w.Room(room, f.now)
 			f.deliver += len(d)
+			f.acc[f.inSeq] += len(d)
 			if len(d) > max(room, 0) {
 				t.Fatalf("Room(%d) delivered %d bytes", room, len(d))
 			}
@@ -272,7 +337,14 @@ func runWindowScript(t *testing.T, script []byte) {
 				f.bmcSeq = 1
 			}
 			n, room := int(next()), int(next())
+			if kind&0x80 != 0 {
+				n, room = n*8, room*8 // beyond what one ACK can count
+			}
 			f.receive(Packet{Seq: f.bmcSeq, Status: kind & 0x3C, Data: f.data(n)}, room)
+		case opOpening:
+			name = "opening"
+			f.w.RequestOpening()
+			f.openReq = true
 		}
 		f.checkState(name)
 	}
@@ -282,10 +354,13 @@ func runWindowScript(t *testing.T, script []byte) {
 
 // FuzzWindow runs scripts of operations (see opRecvRaw…) against a Window
 // and checks invariants after each: no panic; Poll returns sequence numbers
-// 0–15, at most MaxChars characters, noDeadline an empty packet, one packet in
-// flight retransmitted unchanged, new packets carrying the unaccepted input
-// in order; Deadline noDeadline lies; Queued() ≤ MaxOut and equals what was queued
-// minus what was ACKed; no more bytes delivered than received.
+// 0–15, at most MaxChars characters, never an empty packet (but the
+// opening packet, first when asked for and given up after OpeningWait),
+// one packet in flight retransmitted unchanged, new packets carrying the
+// unaccepted input in order; Deadline never lies; Queued() ≤ MaxOut and
+// equals what was queued minus what was ACKed; no more bytes delivered than
+// received; every ACK counts exactly the bytes delivered of that packet,
+// never more than 255; InputWaitingSince is set exactly while input waits.
 func FuzzWindow(f *testing.F) {
 	for _, seed := range [][]byte{
 		// MaxChars 28, MaxOut 256: a paste, ACKs, a lost ACK.
@@ -297,6 +372,17 @@ func FuzzWindow(f *testing.F) {
 			opRecvData, 0, 10, 0, opAdvance, 75, opPoll, opRecvData, 2, 10, 100, opPoll},
 		// Raw packets: status bits, an ACK of nothing, a NACK out of the blue.
 		{1, 1, opRecvRaw, 1, 0, 0, StatusUnavailable, 3, 10, opPoll, opRecvRaw, 0, 1, 1, StatusNack, 0, 0, opPoll},
+		// Opening packet answered, then data.
+		{255, 64, opOpening, opQueue, 5, opPoll, opAckFlight, 0, 0, opPoll, opAckFlight, 5, 0, opPoll},
+		// Opening packet unanswered: given up after OpeningWait, its number reused.
+		{255, 64, opOpening, opPoll, opQueue, 3, opAdvance, 62, opPoll, opAdvance, 125, opPoll,
+			opAdvance, 100, opPoll, opAckFlight, 3, 0, opPoll},
+		// Oversize BMC packets: new, a grown copy, deferred for room.
+		{255, 16, opRecvData, 0x80, 200, 200, opPoll, opRecvData, 0x81, 200, 200, opPoll,
+			opRecvData, 0x80, 50, 0, opRoom, 255, opPoll},
+		// ACKs of zero: the back-off, then progress.
+		{255, 64, opQueue, 10, opPoll, opAckFlight, 0, 0, opPoll, opAdvance, 5, opPoll, opAckFlight, 0, 0,
+			opAdvance, 10, opPoll, opAckFlight, 3, 0, opPoll},
 		// Many packets: wrap of both numbers.
 		{3, 255, opQueue, 200, opPoll, opAckFlight, 3, 0, opPoll, opAckFlight, 3, 0, opPoll, opAckFlight, 3, 0,
 			opRecvData, 0, 5, 5, opRecvData, 0, 5, 5, opRecvData, 0, 5, 5, opPoll, opAdvance, 255, opPoll},

@@ -6,7 +6,7 @@ import (
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
-// Packet is a SOL payload (protocol.md §6.1).
+// Packet is a SOL payload (IPMI v2.0 §15.9).
 type Packet struct {
 	Seq      byte // 1–15; 0 = no character data (ACK or status only)
 	AckSeq   byte // sequence number being ACKed or NACKed, 0 = none

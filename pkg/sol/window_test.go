@@ -133,7 +133,7 @@ func runScripts(t *testing.T, cases []scriptCase) {
 }
 
 // TestWindowSend covers console → BMC: coalescing, sequence numbers,
-// partial ACKs, NACK back-off, retransmission and BREAK (protocol.md §6.3).
+// partial ACKs, NACK back-off, retransmission and BREAK (IPMI v2.0 §15.9).
 func TestWindowSend(t *testing.T) {
 	runScripts(t, []scriptCase{
 		{"lone keystroke goes out at once", 255, func(s *script) {
@@ -213,11 +213,71 @@ func TestWindowSend(t *testing.T) {
 			s.queued(0)
 			s.quiet(15)
 		}},
-		{"partial ACK of zero resends everything under a new number", 255, func(s *script) {
+		{"an ACK of zero resends everything under a new number, a round trip later", 255, func(s *script) {
 			s.queue("abc")
 			s.poll(0, Packet{Seq: 1, Data: bs("abc")})
 			s.ack(5, 1, 0)
-			s.poll(5, Packet{Seq: 2, Data: bs("abc")})
+			s.quiet(5) // not at once: that is a loop as fast as the round trip
+			s.deadline(10)
+			s.poll(10, Packet{Seq: 2, Data: bs("abc")})
+		}},
+		{"the first hold is a round trip, at least 1 ms, at most MinRTO", 255, func(s *script) {
+			s.queue("abc")
+			s.poll(0, Packet{Seq: 1, Data: bs("abc")})
+			s.w.sentAt = atMS(0).Add(-200 * time.Microsecond) // a 0.2 ms round trip
+			s.ack(0, 1, 0)
+			s.deadline(1)
+			s.poll(1, Packet{Seq: 2, Data: bs("abc")})
+			s.w.srtt = 50 * time.Millisecond
+			s.ack(1, 2, 0)
+			s.deadline(1 + 20) // never less than the first hold, now MinRTO (RTT 44 ms)
+		}},
+		{"ACKs of zero back off, doubling up to MaxRTO; progress resets", 255, func(s *script) {
+			s.queue("abc")
+			now := 0
+			for i := range 10 {
+				seq := byte(i%15 + 1)
+				s.poll(now, Packet{Seq: seq, Data: bs("abc")})
+				s.ack(now, seq, 0)
+				if r := s.w.Refusal(); r != RefusedZero {
+					s.t.Fatalf("Refusal() = %v, want %v", r, RefusedZero)
+				}
+				wait := min(20<<i, 2000)
+				s.deadline(now + wait)
+				s.quiet(now + wait - 1)
+				now += wait
+			}
+			s.poll(now, Packet{Seq: 11, Data: bs("abc")})
+			s.ack(now, 11, 1) // progress: the rest goes at once
+			if r := s.w.Refusal(); r != RefusedNone {
+				s.t.Fatalf("Refusal() after progress = %v", r)
+			}
+			s.poll(now, Packet{Seq: 12, Data: bs("bc")})
+			s.ack(now, 12, 0)
+			s.deadline(now + 20) // from MinRTO again
+		}},
+		{"the BMC ACKs a refused packet again, NACK clear: the hold ends", 255, func(s *script) {
+			s.queue("abc")
+			s.poll(0, Packet{Seq: 1, Data: bs("abc")})
+			s.recv(0, Packet{AckSeq: 1, Status: StatusNack}, 100, "", EvNacked)
+			s.deadline(20)
+			s.recv(5, Packet{AckSeq: 1, Status: StatusNack}, 100, "", 0) // still full
+			s.quiet(5)
+			s.ack(6, 1, 0) // room now (ipmi_sim sends this when its buffer drains)
+			s.poll(6, Packet{Seq: 2, Data: bs("abc")})
+			s.ack(6, 2, 0)
+			s.deadline(6 + 40) // the back-off was not reset
+			s.ack(7, 1, 0)     // a late copy of the old ACK: not about this hold
+			s.quiet(7)
+			s.ack(8, 2, 0) // a copy of this one ends it, once
+			s.poll(8, Packet{Seq: 3, Data: bs("abc")})
+		}},
+		{"an ACK of zero for a BREAK alone is success", 255, func(s *script) {
+			s.w.RequestBreak()
+			s.poll(0, Packet{Seq: 1, Status: OpBreak})
+			s.ack(5, 1, 0)
+			s.queue("x")
+			s.poll(5, Packet{Seq: 2, Data: bs("x")})
 		}},
 		{"an ACK counting more than was sent accepts what was sent", 255, func(s *script) {
 			s.queue("abc")
@@ -230,30 +290,31 @@ func TestWindowSend(t *testing.T) {
 		{"NACK keeps the data and backs off, doubling", 255, func(s *script) {
 			s.queue("hello")
 			s.poll(0, Packet{Seq: 1, Data: bs("hello")})
+			// The RTT sample is 5 ms: the first hold.
 			s.recv(5, Packet{AckSeq: 1, Status: StatusNack}, 100, "", EvNacked)
 			s.queued(5)
 			s.quiet(5)
-			s.deadline(25) // MinRTO
+			s.deadline(10)
+			s.quiet(9)
+			s.poll(10, Packet{Seq: 2, Data: bs("hello")})
+			// RTO = 5+4·2.5 = 15 ms, clamped to MinRTO.
+			s.deadline(30)
+			s.recv(15, Packet{AckSeq: 2, Status: StatusNack}, 100, "", EvNacked)
+			s.deadline(25) // 10 ms
 			s.quiet(24)
-			s.poll(25, Packet{Seq: 2, Data: bs("hello")})
-			// RTT sample 5 ms → RTO = 5+4·2.5 = 15 ms, clamped to MinRTO.
-			s.deadline(45)
-			s.recv(30, Packet{AckSeq: 2, Status: StatusNack}, 100, "", EvNacked)
-			s.deadline(70) // 40 ms
-			s.quiet(69)
-			s.poll(70, Packet{Seq: 3, Data: bs("hello")})
-			s.recv(75, Packet{AckSeq: 3, Status: StatusNack}, 100, "", EvNacked)
-			s.deadline(155) // 80 ms
-			s.quiet(154)
-			s.poll(155, Packet{Seq: 4, Data: bs("hello")})
-			s.ack(160, 4, 5) // a plain ACK resets the back-off
+			s.poll(25, Packet{Seq: 3, Data: bs("hello")})
+			s.recv(30, Packet{AckSeq: 3, Status: StatusNack}, 100, "", EvNacked)
+			s.deadline(50) // 20 ms
+			s.quiet(49)
+			s.poll(50, Packet{Seq: 4, Data: bs("hello")})
+			s.ack(55, 4, 5) // a plain ACK resets the back-off
 			s.queue("x")
-			s.poll(160, Packet{Seq: 5, Data: bs("x")})
-			s.recv(165, Packet{AckSeq: 5, Status: StatusNack}, 100, "", EvNacked)
-			s.deadline(185)
-			s.poll(185, Packet{Seq: 6, Data: bs("x")})
-			if s.w.Nacks != 4 {
-				s.t.Fatalf("Nacks = %d, want 4", s.w.Nacks)
+			s.poll(55, Packet{Seq: 5, Data: bs("x")})
+			s.recv(60, Packet{AckSeq: 5, Status: StatusNack}, 100, "", EvNacked)
+			s.deadline(65)
+			s.poll(65, Packet{Seq: 6, Data: bs("x")})
+			if s.w.Nacks != 4 || s.w.Refused != 4 {
+				s.t.Fatalf("Nacks = %d, Refused = %d, want 4, 4", s.w.Nacks, s.w.Refused)
 			}
 		}},
 		{"NACK with a partial count drops the accepted part", 255, func(s *script) {
@@ -262,8 +323,11 @@ func TestWindowSend(t *testing.T) {
 			s.recv(5, Packet{AckSeq: 1, Accepted: 6, Status: StatusNack}, 100, "", EvNacked)
 			s.queued(5)
 			s.quiet(5)
-			s.deadline(25)
-			s.poll(25, Packet{Seq: 2, Data: bs("world")})
+			s.deadline(10) // held a round trip, once
+			s.poll(10, Packet{Seq: 2, Data: bs("world")})
+			if s.w.Refused != 0 {
+				s.t.Fatalf("Refused = %d for a NACK that took part", s.w.Refused)
+			}
 		}},
 		{"NACK back-off is capped at MaxRTO", 255, func(s *script) {
 			s.queue("z")
@@ -387,10 +451,10 @@ func TestWindowSend(t *testing.T) {
 			s.poll(0, Packet{Seq: 1, Status: OpBreak})
 			s.recv(5, Packet{AckSeq: 1, Status: StatusNack}, 100, "", EvNacked)
 			s.quiet(5)
-			s.deadline(25)
-			s.poll(25, Packet{Seq: 2, Status: OpBreak})
-			s.ack(30, 2, 0)
-			s.quiet(30)
+			s.deadline(10)
+			s.poll(10, Packet{Seq: 2, Status: OpBreak})
+			s.ack(15, 2, 0)
+			s.quiet(15)
 		}},
 		{"Queue stops at MaxOut", 255, func(s *script) {
 			s.w = NewWindow(255, 8)
@@ -410,7 +474,7 @@ func TestWindowSend(t *testing.T) {
 }
 
 // TestWindowReceive covers BMC → console: ACKs, duplicates, grown
-// retransmissions, stale copies, wrap and room (protocol.md §6.2).
+// retransmissions, stale copies, wrap and room (IPMI v2.0 §15.9).
 func TestWindowReceive(t *testing.T) {
 	runScripts(t, []scriptCase{
 		{"each data packet gets an ack-only packet with its full count", 255, func(s *script) {
@@ -540,6 +604,18 @@ func TestWindowReceive(t *testing.T) {
 			s.deadline(300)
 			s.poll(300, Packet{AckSeq: 1, Accepted: 0})
 		}},
+		{"an unsent ACK is not taken for a new packet under the same number", 255, func(s *script) {
+			s.recv(0, Packet{Seq: 1, Data: bs("old")}, 100, "old", 0) // ACK(1, 3) pending
+			// The BMC gave packet 1 up and sends three more, the last again
+			// numbered 1, while the reader has no room.
+			s.recv(1, Packet{Seq: 2, Data: bs("b")}, 0, "", 0)
+			s.recv(2, Packet{Seq: 3, Data: bs("c")}, 0, "", 0)
+			s.recv(3, Packet{Seq: 4, Data: bs("d")}, 0, "", 0)
+			s.recv(4, Packet{Seq: 1, Data: bs("new")}, 0, "", 0)
+			s.quiet(4) // not ACK(1, 3): those were not this packet's bytes
+			s.room(5, 100, "new")
+			s.poll(5, Packet{AckSeq: 1, Accepted: 3})
+		}},
 		{"a new packet replaces one still waiting for room", 255, func(s *script) {
 			s.recv(0, Packet{Seq: 1, Data: bs("old")}, 0, "", 0)
 			s.recv(10, Packet{Seq: 2, Data: bs("new")}, 10, "new", 0)
@@ -553,22 +629,28 @@ func TestWindowReceive(t *testing.T) {
 func TestWindowStatusEvents(t *testing.T) {
 	w := NewWindow(255, 100)
 	steps := []struct {
+		at     int // ms
 		status byte
 		want   Events
 		off    bool
 	}{
-		{0, 0, false},
-		{StatusUnavailable, EvHostOff, true},
-		{StatusUnavailable, 0, true}, // once per transition
-		{StatusUnavailable | StatusBreak, EvBreak, true},
-		{0, EvHostOn, false},
-		{0, 0, false},
-		{StatusBreak, EvBreak, false},
-		{StatusOverrun, EvOverrun, false},
-		{StatusOverrun, EvOverrun, false}, // not a state: every time
-		{StatusDeactivating, EvDeactivating, false},
-		{StatusUnavailable | StatusBreak | StatusOverrun, EvHostOff | EvBreak | EvOverrun, true},
-		{StatusNack, EvHostOn, false}, // NACK of nothing in flight: no EvNacked
+		{0, 0, 0, false},
+		{1, StatusUnavailable, EvHostOff, true},
+		{2, StatusUnavailable, 0, true}, // once per transition
+		{3, StatusUnavailable | StatusBreak, EvBreak, true},
+		{4, StatusBreak, EvHostOn, false}, // the bit stays set: one BREAK
+		{5, 0, 0, false},
+		{6, StatusBreak, 0, false}, // a new BREAK within StatusHoldoff of the last report
+		{7, StatusOverrun, EvOverrun, false},
+		{8, StatusOverrun, 0, false}, // repeated until the BMC's data is ACKed: once
+		{9, StatusDeactivating, EvDeactivating, false},
+		{1010, StatusUnavailable | StatusBreak | StatusOverrun, EvHostOff | EvBreak | EvOverrun, true},
+		{1011, StatusNack, EvHostOn, false}, // NACK of nothing in flight: no EvNacked
+		{1012, StatusBreak | StatusOverrun, 0, false},
+		{2011, StatusBreak, 0, false}, // still set
+		{2012, 0, 0, false},
+		{2013, StatusOverrun, EvOverrun, false},
+		{2014, StatusBreak, EvBreak, false},
 	}
 	for i, st := range steps {
 		// Alternate ack-only and data packets: both carry status.
@@ -576,10 +658,34 @@ func TestWindowStatusEvents(t *testing.T) {
 		if i%2 == 1 {
 			p.Seq, p.Data = byte(i%15+1), bs("x")
 		}
-		_, ev := w.Receive(p, 100, atMS(i))
+		_, ev := w.Receive(p, 100, atMS(st.at))
 		if ev != st.want || w.HostOff() != st.off {
-			t.Fatalf("step %d: status %#02x → events %#x, HostOff %v; want %#x, %v", i, st.status, ev, w.HostOff(), st.want, st.off)
+			t.Fatalf("step %d (%d ms): status %#02x → events %#x, HostOff %v; want %#x, %v", i, st.at, st.status, ev, w.HostOff(), st.want, st.off)
 		}
+	}
+}
+
+// TestWindowStatusFlapping: BREAK and overrun bits set on every other
+// packet, 100 packets a second for a minute, give one event per
+// StatusHoldoff at most.
+func TestWindowStatusFlapping(t *testing.T) {
+	w := NewWindow(255, 100)
+	var breaks, overruns int
+	for i := range 6000 {
+		st := byte(0)
+		if i%2 == 0 {
+			st = StatusBreak | StatusOverrun
+		}
+		_, ev := w.Receive(Packet{Status: st}, 100, atMS(10*i))
+		if ev&EvBreak != 0 {
+			breaks++
+		}
+		if ev&EvOverrun != 0 {
+			overruns++
+		}
+	}
+	if breaks < 55 || breaks > 61 || overruns < 55 || overruns > 61 {
+		t.Fatalf("%d break and %d overrun events in 60 s, want one per second", breaks, overruns)
 	}
 }
 
@@ -830,4 +936,177 @@ func TestWindowNegativeRoomEmptyPacket(t *testing.T) {
 	s := newScript(t, 255)
 	s.recv(0, Packet{Seq: 1}, -1, "", 0)
 	s.poll(0, Packet{AckSeq: 1, Accepted: 0})
+}
+
+// TestWindowOpening covers the opening packet (RequestOpening): a numbered
+// packet without characters ahead of the first keystroke.
+func TestWindowOpening(t *testing.T) {
+	runScripts(t, []scriptCase{
+		{"answered: data goes under the next number", 255, func(s *script) {
+			s.w.RequestOpening()
+			s.poll(0, Packet{Seq: 1})
+			if !s.w.InFlightSince().IsZero() {
+				s.t.Fatal("the opening packet counts as data in flight")
+			}
+			s.queue("k")
+			s.quiet(1) // the keystroke waits for the answer
+			s.ack(2, 1, 0)
+			s.poll(2, Packet{Seq: 2, Data: bs("k")})
+			s.ack(3, 2, 1)
+			s.queued(0)
+		}},
+		{"a duplicate's count is not taken for the keystroke's", 255, func(s *script) {
+			// ipmi_sim remembered 1 from the last session: it ACKs the
+			// opening as a duplicate with the old count.
+			s.w.RequestOpening()
+			s.queue("k")
+			s.poll(0, Packet{Seq: 1})
+			s.ack(2, 1, 7)
+			s.queued(1)
+			s.poll(2, Packet{Seq: 2, Data: bs("k")})
+		}},
+		{"unanswered: retransmitted, then its number is reused after OpeningWait", 255, func(s *script) {
+			s.w.RequestOpening()
+			s.poll(0, Packet{Seq: 1})
+			s.queue("k")
+			s.poll(250, Packet{Seq: 1})
+			s.poll(750, Packet{Seq: 1})
+			s.deadline(1000)
+			s.quiet(999)
+			s.poll(1000, Packet{Seq: 1, Data: bs("k")})
+			if got := s.w.InFlightSince(); !got.Equal(atMS(1000)) {
+				s.t.Fatalf("InFlightSince = %s", sinceEpoch(got))
+			}
+			s.ack(1010, 1, 1)
+			s.queued(0)
+			s.queue("j")
+			s.poll(1010, Packet{Seq: 2, Data: bs("j")})
+		}},
+		{"unanswered with nothing typed: the next keystroke reuses the number", 255, func(s *script) {
+			s.w.RequestOpening()
+			s.poll(0, Packet{Seq: 1})
+			s.poll(250, Packet{Seq: 1})
+			s.poll(750, Packet{Seq: 1})
+			s.quiet(1000)
+			s.deadline(noDeadline)
+			s.queue("k")
+			s.poll(5000, Packet{Seq: 1, Data: bs("k")})
+		}},
+		{"a late answer to the opening after its number was reused", 255, func(s *script) {
+			s.w.RequestOpening()
+			s.poll(0, Packet{Seq: 1})
+			s.queue("k")
+			s.poll(250, Packet{Seq: 1})
+			s.poll(750, Packet{Seq: 1})
+			s.poll(1000, Packet{Seq: 1, Data: bs("k")})
+			// The ACK of the opening (or the BMC's duplicate ACK of the
+			// keystroke under the opening's number): nothing accepted.
+			s.ack(1001, 1, 0)
+			s.queued(1)
+			s.poll(1021, Packet{Seq: 2, Data: bs("k")})
+		}},
+		{"BREAK waits for the opening too", 255, func(s *script) {
+			s.w.RequestOpening()
+			s.w.RequestBreak()
+			s.poll(0, Packet{Seq: 1})
+			s.quiet(0)
+			s.ack(1, 1, 0)
+			s.poll(1, Packet{Seq: 2, Status: OpBreak})
+		}},
+		{"a NACKed opening: the number is used, data after the hold", 255, func(s *script) {
+			s.w.RequestOpening()
+			s.queue("k")
+			s.poll(0, Packet{Seq: 1})
+			s.recv(1, Packet{AckSeq: 1, Status: StatusNack}, 100, "", EvNacked)
+			s.quiet(1)
+			s.poll(21, Packet{Seq: 2, Data: bs("k")})
+		}},
+	})
+}
+
+// TestWindowInputWait covers InputWaitingSince and Refusal, from which the
+// stream reports InputStalled/InputResumed.
+func TestWindowInputWait(t *testing.T) {
+	runScripts(t, []scriptCase{
+		{"progress restarts the wait; an empty queue ends it", 255, func(s *script) {
+			if !s.w.InputWaitingSince().IsZero() {
+				s.t.Fatal("waiting with nothing queued")
+			}
+			s.queue("abcdef")
+			s.poll(10, Packet{Seq: 1, Data: bs("abcdef")})
+			if got := s.w.InputWaitingSince(); !got.Equal(atMS(10)) {
+				s.t.Fatalf("InputWaitingSince = %s, want 10ms", sinceEpoch(got))
+			}
+			s.ack(500, 1, 2)
+			if got := s.w.InputWaitingSince(); !got.Equal(atMS(500)) {
+				s.t.Fatalf("after progress InputWaitingSince = %s, want 500ms", sinceEpoch(got))
+			}
+			s.poll(500, Packet{Seq: 2, Data: bs("cdef")})
+			s.ack(600, 2, 0)
+			if got := s.w.InputWaitingSince(); !got.Equal(atMS(500)) {
+				s.t.Fatalf("after an ACK of zero InputWaitingSince = %s, want 500ms", sinceEpoch(got))
+			}
+			s.poll(620, Packet{Seq: 3, Data: bs("cdef")})
+			s.ack(630, 3, 4)
+			if !s.w.InputWaitingSince().IsZero() {
+				s.t.Fatal("waiting after everything was accepted")
+			}
+		}},
+		{"refusals: NACK, no ACK", 255, func(s *script) {
+			s.queue("a")
+			s.poll(0, Packet{Seq: 1, Data: bs("a")})
+			if r := s.w.Refusal(); r != RefusedNone {
+				s.t.Fatalf("Refusal() = %v before any answer", r)
+			}
+			s.recv(5, Packet{AckSeq: 1, Status: StatusNack}, 100, "", EvNacked)
+			if r := s.w.Refusal(); r != RefusedNack {
+				s.t.Fatalf("Refusal() = %v, want NACK", r)
+			}
+			s.poll(25, Packet{Seq: 2, Data: bs("a")})
+			s.poll(275, Packet{Seq: 2, Data: bs("a")})
+			if r := s.w.Refusal(); r != RefusedNoAck {
+				s.t.Fatalf("Refusal() = %v, want no ACK", r)
+			}
+		}},
+	})
+}
+
+// TestWindowOversizePacket: a BMC packet with more characters than the
+// one-byte accepted count can acknowledge. Deliver exactly what is ACKed
+// (255); the BMC resends the rest under its next number.
+func TestWindowOversizePacket(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789"), 150) // 1500
+	t.Run("new packet", func(t *testing.T) {
+		s := newScript(t, 255)
+		s.recv(0, Packet{Seq: 1, Data: big}, 1<<20, string(big[:255]), 0)
+		s.poll(0, Packet{AckSeq: 1, Accepted: 255})
+		s.recv(1, Packet{Seq: 1, Data: big}, 1<<20, "", 0) // a copy: nothing more
+		s.poll(1, Packet{AckSeq: 1, Accepted: 255})
+		s.recv(2, Packet{Seq: 2, Data: big[255:]}, 1<<20, string(big[255:510]), 0)
+		s.poll(2, Packet{AckSeq: 2, Accepted: 255})
+	})
+	t.Run("a retransmission that grew past 255", func(t *testing.T) {
+		s := newScript(t, 255)
+		s.recv(0, Packet{Seq: 1, Data: big[:200]}, 1<<20, string(big[:200]), 0)
+		s.poll(0, Packet{AckSeq: 1, Accepted: 200})
+		s.recv(1, Packet{Seq: 1, Data: big}, 1<<20, string(big[200:255]), 0)
+		s.poll(1, Packet{AckSeq: 1, Accepted: 255})
+		s.recv(2, Packet{Seq: 1, Data: big}, 1<<20, "", 0)
+		s.poll(2, Packet{AckSeq: 1, Accepted: 255})
+	})
+	t.Run("deferred for room", func(t *testing.T) {
+		s := newScript(t, 255)
+		s.recv(0, Packet{Seq: 1, Data: big}, 0, "", 0)
+		s.room(10, 1<<20, string(big[:255]))
+		s.poll(10, Packet{AckSeq: 1, Accepted: 255})
+	})
+	t.Run("stale copies are ACKed with what was accepted", func(t *testing.T) {
+		s := newScript(t, 255)
+		s.recv(0, Packet{Seq: 1, Data: bs("abcdef")}, 2, "ab", 0)
+		s.poll(0, Packet{AckSeq: 1, Accepted: 2})
+		s.recv(1, Packet{Seq: 2, Data: bs("cdef")}, 100, "cdef", 0)
+		s.poll(1, Packet{AckSeq: 2, Accepted: 4})
+		s.recv(2, Packet{Seq: 1, Data: bs("abcdef")}, 100, "", 0)
+		s.poll(2, Packet{AckSeq: 1, Accepted: 2})
+	})
 }
