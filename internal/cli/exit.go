@@ -23,10 +23,11 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0  quit with the escape sequence, end of input, or the command succeeded
-  1  other error (the BMC refused a command, local I/O error)
+  1  other error (the BMC refused a command, session setup failed although
+     the BMC answered, local I/O error)
   2  usage error
   3  authentication failed: unknown user, wrong password or K_g, privilege refused
-  4  BMC unreachable: no answer to the address tried
+  4  BMC unreachable: nothing answered at the address tried
   5  console in use by another session (--no-steal) or taken over
   6  session lost
   7  BMC incompatible: no common cipher suite, not IPMI 2.0, SOL disabled
@@ -62,6 +63,9 @@ func ExitCode(err error) int {
 		return ExitIncompat
 	case errors.Is(err, ipmi.ErrSessionLost):
 		return ExitLost
+	case errors.Is(err, ipmi.ErrSetupFailed):
+		// The BMC answered, so not 4; retried by --reconnect.
+		return ExitError
 	case errors.Is(err, ipmi.ErrNoResponse), errors.As(err, &ne):
 		return ExitUnreachable
 	}
