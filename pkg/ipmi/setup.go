@@ -101,8 +101,8 @@ func (s *Session) establish(ctx context.Context) error {
 		case step && se.atOpen && c.skipOnSilence && !malformed:
 			i++
 		case step && restarts < maxRestarts && (!malformed || malformedRestarts == 0):
-			s.traceRestart(fmt.Sprintf("starting over from Open Session (attempt %d): %s failed: %s",
-				attempts+1, se.Step, se.Err))
+			s.traceRestart(fmt.Sprintf("starting over from Open Session (restart %d of at most %d): %s failed: %s",
+				restarts+1, maxRestarts, se.Step, se.Err))
 			s.abandon(a, false)
 			restarts++
 			if malformed {
@@ -395,8 +395,15 @@ func (s *Session) offeredSuites(ctx context.Context) (ids []uint8, complete bool
 	// In the IPMI 1.5 frame, which ipmi_sim answers (it ignores the RMCP+
 	// form), like Get Channel Authentication Capabilities.
 	offered, pages, err := collectCipherSuites(func(index byte) ([]byte, error) {
+		// A BMC that answered the first page answers the others: a page
+		// lost then is loss, worth the usual tries (a list cut short costs
+		// a guess, or a weaker suite).
+		tries := 2
+		if index > 0 {
+			tries = s.cfg.tries()
+		}
 		return s.sessionlessRequest(ctx, true, NetFnApp, CmdGetChannelCipherSuites,
-			CipherSuitesRequest(index), 2, func(int) time.Duration { return probeWait })
+			CipherSuitesRequest(index), tries, func(int) time.Duration { return probeWait })
 	})
 	if err != nil && ctx.Err() != nil {
 		return nil, false, err

@@ -228,9 +228,12 @@ func TestFirstContactUnderLoss(t *testing.T) {
 // hidden (17) are still tried first.
 func TestPartialSuiteListDoesNotDowngrade(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// The default suites take two pages; lose both tries of the second.
-		m := newMemBMC(t, fakebmc.Config{Faults: fakebmc.Faults{LoseReplies: []fakebmc.Loss{
-			{Request: fakebmc.ReqCipherSuites, N: 2}, {Request: fakebmc.ReqCipherSuites, N: 3}}}}, nil)
+		// The default suites take two pages; lose every try of the second.
+		var lost []fakebmc.Loss
+		for n := 2; n <= 5; n++ {
+			lost = append(lost, fakebmc.Loss{Request: fakebmc.ReqCipherSuites, N: n})
+		}
+		m := newMemBMC(t, fakebmc.Config{Faults: fakebmc.Faults{LoseReplies: lost}}, nil)
 		defer m.srv.Close()
 		s, err := m.dial(t, admin)
 		if err != nil {
