@@ -16,6 +16,9 @@
 #   SOL_STREAM_MS      interval between numbered lines (default 10)
 #   SOL_BULK_BYTES     size of each bulk transfer (default 65536)
 #   SOL_ATTACH_CYCLES  attach cycles of the first-keystroke check (default 30)
+#   LOSSY_STARTS       one-shot starts through the lossy relay, per client (default 15)
+#   LOSSY_DROP         datagram loss of the relay, each way (default 0.2)
+#   LOSSY_MIN          ghmicons session setups that must succeed (default LOSSY_STARTS - 1)
 #   KEEP_WORK=1        keep the temp dir (logs) after the run
 #
 # ipmi_sim quirks (protocol.md §6.4, §10):
@@ -184,6 +187,64 @@ done
 run_cmd 20 env IPMI_PASSWORD=password "$G" -H "127.0.0.1:$PORT" -U nosuchuser -E -C 3 power status
 R=0; [ $RC -eq 3 ] || R=1
 check $R $PEER 3 "unknown user -> exit 3" "rc=$RC ${DT}s $ERR"
+
+# ---- session setup through a lossy relay ---------------------------------------
+# LOSSY_STARTS one-shot starts of each client through scripts/bench/impairproxy
+# dropping LOSSY_DROP of the datagrams each way, a fresh relay and seed per
+# start: "ghmicons info" (suite negotiated) and, for comparison only,
+# "ipmitool -I lanplus -C 3 mc info". A ghmicons start counts as set up when
+# its --debug trace shows Set Session Privilege Level answered; the command
+# can still fail after that (its one request, Get Device ID, has the usual
+# 4 tries). Setup retries are bounded (3 restarts within 4 request bounds),
+# so the threshold tolerates one unlucky start out of 15, not two: in
+# simulation (pkg/ipmi TestSetupUnderLoss) 0 of 2000 setups fail at 20%.
+LOSSY_STARTS=${LOSSY_STARTS:-15}
+LOSSY_DROP=${LOSSY_DROP:-0.2}
+LOSSY_MIN=${LOSSY_MIN:-$((LOSSY_STARTS - 1))}
+if [ -n "${GHMICONS_BIN_DIR:-}" ] && [ -x "$GHMICONS_BIN_DIR/impairproxy" ]; then
+    RELAY=$GHMICONS_BIN_DIR/impairproxy
+else
+    RELAY=$WORK/bin/impairproxy
+    mkdir -p "$WORK/bin"
+    command -v go >/dev/null 2>&1 || PATH=$PATH:/usr/local/go/bin
+    (cd "$ROOT" && go build -o "$RELAY" ./scripts/bench/impairproxy) || die "go build ./scripts/bench/impairproxy failed"
+fi
+RELAYPORT=$(free_ports 1)
+IT_RELAY=(ipmitool -I lanplus -H 127.0.0.1 -p "$RELAYPORT" -U admin -P password -C 3)
+# setup_secs DEBUGFILE: seconds from the first setup message sent to the
+# answer to Set Session Privilege Level; nothing if setup did not complete.
+setup_secs() {
+    awk '
+        function secs(t,  a) { split(t, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
+        / trace: -> setup / && start == "" { start = secs($1) }
+        /<- session seq .*Set Session Privilege Level.* cc 0x00/ && start != "" { printf "%.2f\n", secs($1) - start; exit }
+    ' "$1"
+}
+g_setup=0 g_ok=0 it_ok=0 g_times=() g_fails=() it_fails=()
+for i in $(seq "$LOSSY_STARTS"); do
+    rm -f "$WORK/relay.ready"
+    "$RELAY" --listen "127.0.0.1:$RELAYPORT" --upstream "127.0.0.1:$PORT" --drop "$LOSSY_DROP" \
+        --seed $((7000 + i)) --max-duration 300s --ready-file "$WORK/relay.ready" 2>>"$WORK/relay.log" &
+    RPID=$!
+    track_pid "$RPID"
+    wait_for 5 test -f "$WORK/relay.ready" || die "impairproxy did not start (see $WORK/relay.log)"
+    rm -f "$WORK/lossy.debug"
+    run_cmd 90 "$G" -H "127.0.0.1:$RELAYPORT" -U admin -E --debug="$WORK/lossy.debug" info
+    t=$(setup_secs "$WORK/lossy.debug")
+    if [ -n "$t" ]; then g_setup=$((g_setup + 1)); g_times+=("$t"); else g_fails+=("$i:rc=$RC:${ERR:0:90}"); fi
+    [ $RC -eq 0 ] && g_ok=$((g_ok + 1))
+    cp "$WORK/lossy.debug" "$WORK/lossy.$i.debug" 2>/dev/null || true
+    run_cmd 90 "${IT_RELAY[@]}" mc info
+    [ $RC -eq 0 ] && it_ok=$((it_ok + 1)) || it_fails+=("$i")
+    kill -TERM "$RPID" 2>/dev/null || true
+    set +e; wait "$RPID" 2>/dev/null; set -e
+done
+lossy_stats=$(printf '%s\n' "${g_times[@]}" | sort -n | awk '{ t[NR] = $1 } END {
+    if (NR) printf "setup median %.2fs, worst %.2fs", t[int((NR + 1) / 2)], t[NR]; else printf "no setup" }')
+R=0; [ "$g_setup" -ge "$LOSSY_MIN" ] || R=1
+check $R $PEER auto "setup via ${LOSSY_DROP} loss: ${g_setup}/${LOSSY_STARTS} (>=${LOSSY_MIN})" \
+    "ghmicons set up ${g_setup}/${LOSSY_STARTS}, info ok ${g_ok}/${LOSSY_STARTS}, ${lossy_stats}; ipmitool -C 3 mc info ok ${it_ok}/${LOSSY_STARTS} (reference); failed: ${g_fails[*]:-none}"
+log "lossy relay (${LOSSY_DROP} each way): ghmicons setup ${g_setup}/${LOSSY_STARTS}, info ${g_ok}/${LOSSY_STARTS}, ${lossy_stats} (times: ${g_times[*]}); ipmitool mc info ${it_ok}/${LOSSY_STARTS} (failed starts: ${it_fails[*]:-none})"
 
 # ---- SOL helpers ----------------------------------------------------------------
 GPID=

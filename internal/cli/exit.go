@@ -24,12 +24,14 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0  quit with the escape sequence, end of input, or the command succeeded
-  1  other error (the BMC refused a command, local I/O or socket error)
+  1  other error (the BMC refused a command, session setup failed although
+     the BMC answered, local I/O or socket error)
   2  usage error
   3  authentication failed: unknown user, wrong password or K_g, privilege refused
-  4  BMC unreachable: no answer, the network says it cannot be reached, or its name does not resolve
+  4  BMC unreachable: nothing answered, the network says it cannot be reached,
+     or its name does not resolve
   5  console in use by another session (--no-steal) or taken over
-  6  session lost
+  6  session lost: the BMC stopped answering after the session was set up
   7  BMC incompatible: no common cipher suite, not IPMI 2.0, SOL disabled,
      SOL encryption required or not available (Activate Payload 0x83, 0x84)
   8  ended by a signal (SIGTERM, SIGHUP, SIGINT, SIGQUIT)`
@@ -77,10 +79,13 @@ func ExitCode(err error) int {
 	case errors.Is(err, sol.ErrInUse), errors.Is(err, sol.ErrTakenOver):
 		return ExitInUse
 	case errors.Is(err, ipmi.ErrNoCipherSuite), errors.Is(err, ipmi.ErrNotIPMI2), errors.Is(err, sol.ErrDisabled),
-		solEncryptionRefused(err):
+		errors.Is(err, ipmi.ErrPayloadEncryption):
 		return ExitIncompat
 	case errors.Is(err, ipmi.ErrSessionLost):
 		return ExitLost
+	case errors.Is(err, ipmi.ErrSetupFailed):
+		// The BMC answered, so not 4; retried by --reconnect.
+		return ExitError
 	case unreachable(err):
 		return ExitUnreachable
 	}
@@ -91,18 +96,6 @@ func ExitCode(err error) int {
 func completionCode(err error, cc ipmi.CompletionCode) bool {
 	var ce *ipmi.CompletionError
 	return errors.As(err, &ce) && ce.Code == cc
-}
-
-// solEncryptionRefused: Activate Payload answered 0x83 (cannot activate
-// with encryption) or 0x84 (cannot activate without it), IPMI v2.0 §24.1
-// table 24-2: the BMC's SOL encryption setting and the session's cipher
-// suite do not fit together.
-func solEncryptionRefused(err error) bool {
-	var ce *ipmi.CompletionError
-	if !errors.As(err, &ce) || ce.NetFn&^1 != ipmi.NetFnApp || ce.Cmd != ipmi.CmdActivatePayload {
-		return false
-	}
-	return ce.Code == ipmi.CCCannotActivateEncrypt || ce.Code == ipmi.CCCannotActivateNoEncrypt
 }
 
 // unreachable: nothing answered, or the network or the name service says

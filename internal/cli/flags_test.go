@@ -301,6 +301,7 @@ func TestExitCode(t *testing.T) {
 		{"Activate 0x82 (limit)", fmt.Errorf("sol: %w: %w", sol.ErrInUse, &ipmi.CompletionError{NetFn: ipmi.NetFnApp, Cmd: ipmi.CmdActivatePayload, Code: 0x82}), ExitInUse},
 		{"session lost", ipmi.ErrSessionLost, ExitLost},
 		{"no answer", &ipmi.TimeoutError{Op: "open session", Addr: "x", Tries: 4}, ExitUnreachable},
+		{"no answer in an established session", &ipmi.TimeoutError{Op: "Get Device ID", Addr: "x", Tries: 4, InSession: true}, ExitLost},
 		{"name does not resolve", fmt.Errorf("ipmi: %w", &net.DNSError{Err: "no such host", Name: "bmc9", IsNotFound: true}), ExitUnreachable},
 		{"network unreachable", opErr("write", syscall.ENETUNREACH), ExitUnreachable},
 		{"host unreachable", opErr("write", syscall.EHOSTUNREACH), ExitUnreachable},

@@ -11,9 +11,10 @@ import (
 	"github.com/ghmicons/ghmicons/pkg/sol"
 )
 
-// tracer writes the --debug protocol trace: one line per in-session packet,
-// decoded. Setup messages (which carry key-exchange codes) are not traced,
-// and the session never hands keys or passwords to the trace.
+// tracer writes the --debug protocol trace: one line per packet, decoded.
+// Session-setup messages come decoded by the session, without their
+// key-exchange codes; the session never hands keys or passwords to the
+// trace.
 type tracer struct {
 	mu sync.Mutex
 	w  io.Writer
@@ -23,6 +24,16 @@ func (t *tracer) event(e ipmi.TraceEvent) {
 	dir := "<-"
 	if e.Sent {
 		dir = "->"
+	}
+	if e.Setup != "" {
+		what := e.Detail
+		if e.Err != nil {
+			what += fmt.Sprintf(" (send failed: %v)", e.Err)
+		}
+		t.mu.Lock()
+		fmt.Fprintf(t.w, "%s trace: %s setup %s: %s\n", time.Now().Format("15:04:05.000000"), dir, e.Setup, what)
+		t.mu.Unlock()
+		return
 	}
 	var what string
 	switch e.PayloadType {

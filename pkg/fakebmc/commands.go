@@ -21,6 +21,15 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 		s.drop()
 		return
 	}
+	var k SetupRequest
+	if m.NetFn == ipmi.NetFnApp && m.Cmd == ipmi.CmdSetSessionPrivilege {
+		k = ReqSetPrivilege
+	}
+	n, ok := s.arrive(k)
+	if !ok {
+		return
+	}
+	lose := lossAt(s.cfg.Faults.LoseReplies, k, n)
 	c := &ss.recent[m.Seq&0x3F]
 	if c.netFn == m.NetFn && c.cmd == m.Cmd && bytes.Equal(c.req, m.Data) && !s.sol.noCache(m.NetFn, m.Cmd) {
 		if c.pending != nil {
@@ -29,7 +38,9 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 			return
 		}
 		if c.resp != nil && time.Since(c.at) < dedupeWindow {
-			s.send(ss, ipmi.PayloadIPMI, c.resp)
+			if !lose {
+				s.send(ss, ipmi.PayloadIPMI, c.resp)
+			}
 			return
 		}
 	}
@@ -49,7 +60,9 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 	}
 	resp := appendResponse(nil, &m, data)
 	*c = cachedResponse{netFn: m.NetFn, cmd: m.Cmd, req: append([]byte(nil), m.Data...), resp: resp, at: time.Now()}
-	s.send(ss, ipmi.PayloadIPMI, resp)
+	if !lose {
+		s.send(ss, ipmi.PayloadIPMI, resp)
+	}
 	if m.NetFn == ipmi.NetFnApp && m.Cmd == ipmi.CmdCloseSession && data[0] == 0 {
 		id := binary.LittleEndian.Uint32(m.Data)
 		if victim := s.sessions[id]; victim != nil {
@@ -218,6 +231,9 @@ func (s *Server) finishChange(ss *session, job *hookJob, hook func(context.Conte
 func (s *Server) setPrivilege(ss *session, d []byte) []byte {
 	if len(d) < 1 {
 		return cc(ipmi.CCDataLengthInvalid)
+	}
+	if code := s.cfg.Faults.RefuseSetPrivilege; code != 0 {
+		return cc(code)
 	}
 	p := ipmi.Privilege(d[0] & 0x0F)
 	switch {

@@ -80,6 +80,7 @@ type Server struct {
 	closed   bool
 	sol      *solPort
 	wbuf     []byte
+	arrivals map[SetupRequest]int // setup requests received, per kind (Faults)
 
 	// hookCtx ends the chassis hooks when the server closes; hooks counts
 	// the goroutines that run them (see chassisChange).
@@ -107,7 +108,8 @@ func New(cfg Config) *Server {
 	if cfg.GUID == ([16]byte{}) {
 		copy(cfg.GUID[:], "ghmicons-fakebmc")
 	}
-	s := &Server{cfg: cfg, rand: cfg.Rand, chassis: cfg.Chassis, sessions: map[uint32]*session{}, serveDone: make(chan struct{})}
+	s := &Server{cfg: cfg, rand: cfg.Rand, chassis: cfg.Chassis, sessions: map[uint32]*session{},
+		arrivals: map[SetupRequest]int{}, serveDone: make(chan struct{})}
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
@@ -358,12 +360,31 @@ func (s *Server) handleV15(b []byte, from net.Addr) {
 		s.drop()
 		return
 	}
+	k := sessionlessKind(&m)
+	n, ok := s.arrive(k)
+	if !ok {
+		return
+	}
 	resp, ok := s.sessionless(&m)
 	if !ok {
 		s.drop()
 		return
 	}
+	if lossAt(s.cfg.Faults.LoseReplies, k, n) {
+		return
+	}
 	s.write(ipmi.AppendV15(nil, resp), from)
+}
+
+// sessionlessKind is the Faults kind of a session-less request, 0 if none.
+func sessionlessKind(m *ipmi.Message) SetupRequest {
+	switch {
+	case m.NetFn == ipmi.NetFnApp && m.Cmd == ipmi.CmdGetChannelAuthCaps:
+		return ReqAuthCaps
+	case m.NetFn == ipmi.NetFnApp && m.Cmd == ipmi.CmdGetChannelCipherSuites:
+		return ReqCipherSuites
+	}
+	return 0
 }
 
 // sessionless builds the response to one of the commands allowed before a
@@ -395,7 +416,11 @@ func (s *Server) authCaps(req []byte) []byte {
 	if ipmi.KgSet(s.cfg.Kg) {
 		caps.Status |= 0x20
 	}
-	return caps.Append([]byte{0})
+	d := caps.Append([]byte{0})
+	if mf := s.cfg.Faults.Malform[ReqAuthCaps]; mf.Length > 0 && 1+mf.Length < len(d) {
+		d = d[:1+mf.Length]
+	}
+	return d
 }
 
 func (s *Server) cipherSuites(req []byte) []byte {

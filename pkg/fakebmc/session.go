@@ -3,6 +3,7 @@ package fakebmc
 import (
 	"bytes"
 	"crypto/hmac"
+	"encoding/binary"
 	"net"
 	"time"
 
@@ -27,6 +28,7 @@ type session struct {
 	rakp2      []byte
 	rakp4      []byte
 	rakp3Code  []byte
+	sik        []byte // the session integrity key (RAKP3RetryRekey changes it)
 	active     bool
 	seal, open *ipmi.SessionCipher
 	window     ipmi.SeqWindow
@@ -82,9 +84,17 @@ func (s *Server) handleSetup(pt ipmi.PayloadType, b []byte, from net.Addr) {
 			s.drop()
 			return
 		}
+		k := sessionlessKind(&m)
+		n, ok := s.arrive(k)
+		if !ok {
+			return
+		}
 		resp, ok := s.sessionless(&m)
 		if !ok {
 			s.drop()
+			return
+		}
+		if lossAt(s.cfg.Faults.LoseReplies, k, n) {
 			return
 		}
 		s.write(ipmi.AppendPlain(nil, ipmi.PayloadIPMI, 0, 0, resp), from)
@@ -109,6 +119,10 @@ func (s *Server) offers(id uint8) bool {
 }
 
 func (s *Server) openSession(b []byte, from net.Addr) {
+	n, ok := s.arrive(ReqOpenSession)
+	if !ok {
+		return
+	}
 	req, err := ipmi.ParseOpenSessionRequest(b)
 	if err != nil {
 		s.drop()
@@ -116,14 +130,17 @@ func (s *Server) openSession(b []byte, from net.Addr) {
 	}
 	reply := func(r ipmi.OpenSessionResponse) []byte {
 		p := r.Append(nil)
-		s.write(ipmi.AppendPlain(nil, ipmi.PayloadOpenSessionResponse, 0, 0, p), from)
+		s.setupReply(ReqOpenSession, n, ipmi.PayloadOpenSessionResponse, p, from)
 		return p
 	}
 	// A retransmitted request: answer as before instead of opening another.
 	for _, ss := range s.sessions {
+		if s.cfg.Faults.NewSessionPerOpen {
+			break
+		}
 		if !ss.active && ss.consoleID == req.ConsoleSessionID && ss.openTag == req.Tag && ss.openResp != nil &&
 			ss.addr.String() == from.String() {
-			s.write(ipmi.AppendPlain(nil, ipmi.PayloadOpenSessionResponse, 0, 0, ss.openResp), from)
+			s.setupReply(ReqOpenSession, n, ipmi.PayloadOpenSessionResponse, ss.openResp, from)
 			return
 		}
 	}
@@ -200,6 +217,10 @@ func userMax(u *User) ipmi.Privilege {
 }
 
 func (s *Server) rakp1(b []byte, from net.Addr) {
+	n, ok := s.arrive(ReqRAKP1)
+	if !ok {
+		return
+	}
 	m, err := ipmi.ParseRAKP1(b)
 	if err != nil {
 		s.drop()
@@ -211,12 +232,12 @@ func (s *Server) rakp1(b []byte, from net.Addr) {
 		return
 	}
 	if ss.rakp2 != nil && ss.hs.ConsoleRandom == m.ConsoleRandom && ss.hs.Role == m.Role && bytes.Equal(ss.hs.Username, m.Username) {
-		s.write(ipmi.AppendPlain(nil, ipmi.PayloadRAKP2, 0, 0, ss.rakp2), from)
+		s.setupReply(ReqRAKP1, n, ipmi.PayloadRAKP2, ss.rakp2, from)
 		return
 	}
 	fail := func(st ipmi.StatusCode) {
 		r := ipmi.RAKP2{Tag: m.Tag, Status: st, ConsoleSessionID: ss.consoleID}
-		s.write(ipmi.AppendPlain(nil, ipmi.PayloadRAKP2, 0, 0, r.Append(nil)), from)
+		s.setupReply(ReqRAKP1, n, ipmi.PayloadRAKP2, r.Append(nil), from)
 		s.removeSession(ss)
 	}
 	priv := ipmi.Privilege(m.Role & 0x0F)
@@ -242,10 +263,14 @@ func (s *Server) rakp1(b []byte, from net.Addr) {
 	ss.rakp2 = r.Append(nil)
 	ss.addr = from
 	ss.lastSeen = time.Now()
-	s.write(ipmi.AppendPlain(nil, ipmi.PayloadRAKP2, 0, 0, ss.rakp2), from)
+	s.setupReply(ReqRAKP1, n, ipmi.PayloadRAKP2, ss.rakp2, from)
 }
 
 func (s *Server) rakp3(b []byte, from net.Addr) {
+	n, ok := s.arrive(ReqRAKP3)
+	if !ok {
+		return
+	}
 	m, err := ipmi.ParseRAKP3(b)
 	if err != nil {
 		s.drop()
@@ -258,10 +283,34 @@ func (s *Server) rakp3(b []byte, from net.Addr) {
 	}
 	if ss.rakp4 != nil {
 		// Retransmitted RAKP 3: the same code gets the same answer.
-		if m.Status == ipmi.StatusOK && hmac.Equal(m.AuthCode, ss.rakp3Code) {
-			s.write(ipmi.AppendPlain(nil, ipmi.PayloadRAKP4, 0, 0, ss.rakp4), from)
-		} else {
+		if m.Status != ipmi.StatusOK || !hmac.Equal(m.AuthCode, ss.rakp3Code) {
 			s.drop()
+			return
+		}
+		switch s.cfg.Faults.RAKP3Retry {
+		case RAKP3RetryInSession:
+			if lossAt(s.cfg.Faults.LoseReplies, ReqRAKP3, n) {
+				return
+			}
+			r := ipmi.RAKP4{Tag: m.Tag, ConsoleSessionID: ss.consoleID, ICV: ss.rakp4[8:]}
+			ss.addr = from
+			s.send(ss, ipmi.PayloadRAKP4, r.Append(nil))
+		case RAKP3RetryIgnore:
+			s.drop()
+		case RAKP3RetryRekey:
+			ss.sik = append(append([]byte(nil), ss.sik...), ss.sik...)
+			keys := ipmi.DeriveKeysFromSIK(ss.suite.Auth, ss.sik)
+			seal, err1 := ipmi.NewSessionCipher(ss.suite, keys, s.rand)
+			open, err2 := ipmi.NewSessionCipher(ss.suite, keys, s.rand)
+			if err1 != nil || err2 != nil {
+				s.drop()
+				return
+			}
+			ss.seal, ss.open = seal, open
+			r := ipmi.RAKP4{Tag: m.Tag, ConsoleSessionID: ss.consoleID, ICV: ipmi.RAKP4ICV(ss.suite.Auth, ss.sik, &ss.hs)}
+			s.setupReply(ReqRAKP3, n, ipmi.PayloadRAKP4, r.Append(nil), from)
+		default:
+			s.setupReply(ReqRAKP3, n, ipmi.PayloadRAKP4, ss.rakp4, from)
 		}
 		return
 	}
@@ -273,7 +322,7 @@ func (s *Server) rakp3(b []byte, from net.Addr) {
 	want := ipmi.RAKP3Code(ss.suite.Auth, ss.user.Password, &ss.hs)
 	if !hmac.Equal(want, m.AuthCode) {
 		r := ipmi.RAKP4{Tag: m.Tag, Status: ipmi.StatusInvalidIntegrityCheck, ConsoleSessionID: ss.consoleID}
-		s.write(ipmi.AppendPlain(nil, ipmi.PayloadRAKP4, 0, 0, r.Append(nil)), from)
+		s.setupReply(ReqRAKP3, n, ipmi.PayloadRAKP4, r.Append(nil), from)
 		s.removeSession(ss)
 		return
 	}
@@ -284,7 +333,7 @@ func (s *Server) rakp3(b []byte, from net.Addr) {
 		s.drop()
 		return
 	}
-	ss.seal, ss.open = seal, open
+	ss.seal, ss.open, ss.sik = seal, open, keys.SIK
 	r := ipmi.RAKP4{Tag: m.Tag, ConsoleSessionID: ss.consoleID, ICV: ipmi.RAKP4ICV(ss.suite.Auth, keys.SIK, &ss.hs)}
 	ss.rakp4 = r.Append(nil)
 	ss.rakp3Code = append([]byte(nil), m.AuthCode...)
@@ -296,5 +345,60 @@ func (s *Server) rakp3(b []byte, from net.Addr) {
 	ss.addr = from
 	ss.lastSeen = time.Now()
 	s.event("session-open", ss.bmcID, ss.user.Name)
-	s.write(ipmi.AppendPlain(nil, ipmi.PayloadRAKP4, 0, 0, ss.rakp4), from)
+	s.setupReply(ReqRAKP3, n, ipmi.PayloadRAKP4, ss.rakp4, from)
+}
+
+// arrive counts an arrival of a setup request of kind k (0: not one) and
+// returns its number; false when Faults.LoseRequests loses it; s.mu held.
+func (s *Server) arrive(k SetupRequest) (int, bool) {
+	if k == 0 {
+		return 0, true
+	}
+	s.arrivals[k]++
+	n := s.arrivals[k]
+	if lossAt(s.cfg.Faults.LoseRequests, k, n) {
+		s.drop()
+		return n, false
+	}
+	return n, true
+}
+
+func lossAt(losses []Loss, k SetupRequest, n int) bool {
+	for _, l := range losses {
+		if l.Request == k && l.N == n {
+			return true
+		}
+	}
+	return false
+}
+
+// setupReply sends the answer to arrival n of setup request k, lost or
+// broken as Faults say; s.mu held.
+func (s *Server) setupReply(k SetupRequest, n int, pt ipmi.PayloadType, payload []byte, to net.Addr) {
+	if lossAt(s.cfg.Faults.LoseReplies, k, n) {
+		return
+	}
+	var seq uint32
+	if mf, ok := s.cfg.Faults.Malform[k]; ok {
+		p := append([]byte(nil), payload...)
+		if mf.WrongTag && len(p) > 0 {
+			p[0] += 0x80
+		}
+		if mf.WrongConsoleID && len(p) >= 8 {
+			// The remote console session ID is at bytes 4–7 of all three
+			// answers (IPMI v2.0 §13.18, §13.21, §13.23).
+			binary.LittleEndian.PutUint32(p[4:], binary.LittleEndian.Uint32(p[4:])+1)
+		}
+		if mf.ZeroBMCID && k == ReqOpenSession && len(p) >= 12 {
+			copy(p[8:12], []byte{0, 0, 0, 0})
+		}
+		if mf.Length > 0 && mf.Length < len(p) {
+			p = p[:mf.Length]
+		}
+		if mf.As != 0 {
+			pt = mf.As
+		}
+		payload, seq = p, mf.Seq
+	}
+	s.write(ipmi.AppendPlain(nil, pt, 0, seq, payload), to)
 }

@@ -1139,6 +1139,14 @@ func TestStatusErrorClass(t *testing.T) {
 	if !errors.Is(te, ErrNoResponse) || te.Error() != "ipmi: open session: no answer from 10.0.0.1:623 after 4 tries" {
 		t.Errorf("TimeoutError %q, Is(ErrNoResponse) %v", te, errors.Is(te, ErrNoResponse))
 	}
+	if errors.Is(te, ErrSessionLost) {
+		t.Errorf("a timeout before the session was up is ErrSessionLost")
+	}
+	// Unanswered in an established session: the BMC stopped answering.
+	te = &TimeoutError{Op: "Get Device ID", Addr: "10.0.0.1:623", Tries: 4, InSession: true}
+	if !errors.Is(te, ErrNoResponse) || !errors.Is(te, ErrSessionLost) {
+		t.Errorf("in-session timeout: Is(ErrNoResponse) %v, Is(ErrSessionLost) %v", errors.Is(te, ErrNoResponse), errors.Is(te, ErrSessionLost))
+	}
 }
 
 func TestCommandName(t *testing.T) {

@@ -131,3 +131,15 @@ func (e *CompletionError) Meaning() string {
 func (e *CompletionError) Error() string {
 	return fmt.Sprintf("ipmi: %s: completion code 0x%02x (%s)", CommandName(e.NetFn, e.Cmd), uint8(e.Code), e.Meaning())
 }
+
+// Unwrap gives the sentinel a code stands for in its command's context:
+// ErrPayloadEncryption for Activate Payload's 0x83 and 0x84 (IPMI v2.0
+// §24.1), so that callers can tell "incompatible" from other refusals
+// however the error was wrapped; nil for every other code.
+func (e *CompletionError) Unwrap() error {
+	if e.NetFn&^1 == NetFnApp && e.Cmd == CmdActivatePayload &&
+		(e.Code == CCCannotActivateEncrypt || e.Code == CCCannotActivateNoEncrypt) {
+		return ErrPayloadEncryption
+	}
+	return nil
+}

@@ -81,7 +81,14 @@ func DeriveKeys(alg AuthAlg, password, kg []byte, h *Handshake) Keys {
 	if KgSet(kg) {
 		key = kg
 	}
-	sik := mac(alg, key, h.ConsoleRandom[:], h.BMCRandom[:], h.roleUser())
+	return DeriveKeysFromSIK(alg, mac(alg, key, h.ConsoleRandom[:], h.BMCRandom[:], h.roleUser()))
+}
+
+// DeriveKeysFromSIK computes K1 and K2 from a session integrity key.
+func DeriveKeysFromSIK(alg AuthAlg, sik []byte) Keys {
+	if alg == AuthNone {
+		return Keys{}
+	}
 	return Keys{SIK: sik, K1: mac(alg, sik, constK1), K2: mac(alg, sik, constK2)}
 }
 

@@ -100,7 +100,7 @@ func (m *OpenSessionRequest) Append(b []byte) []byte {
 // ParseOpenSessionRequest decodes payload 0x10.
 func ParseOpenSessionRequest(b []byte) (OpenSessionRequest, error) {
 	if len(b) < 32 {
-		return OpenSessionRequest{}, malformed("open session request of %d bytes", len(b))
+		return OpenSessionRequest{}, malformed("Open Session Request of %d bytes, want 32", len(b))
 	}
 	m := OpenSessionRequest{
 		Tag:              b[0],
@@ -153,14 +153,14 @@ func (m *OpenSessionResponse) Append(b []byte) []byte {
 // ParseOpenSessionResponse decodes payload 0x11.
 func ParseOpenSessionResponse(b []byte) (OpenSessionResponse, error) {
 	if len(b) < 2 {
-		return OpenSessionResponse{}, malformed("open session response of %d bytes", len(b))
+		return OpenSessionResponse{}, malformed("Open Session Response of %d bytes, want at least 2", len(b))
 	}
 	m := OpenSessionResponse{Tag: b[0], Status: StatusCode(b[1])}
 	if m.Status != StatusOK {
 		return m, nil
 	}
 	if len(b) < 36 {
-		return m, malformed("open session response of %d bytes", len(b))
+		return m, malformed("Open Session Response of %d bytes, want 36", len(b))
 	}
 	m.MaxPrivilege = Privilege(b[2] & 0x0F)
 	m.ConsoleSessionID = binary.LittleEndian.Uint32(b[4:])
@@ -202,7 +202,7 @@ func (m *RAKP1) Append(b []byte) []byte {
 // ParseRAKP1 decodes payload 0x12. Username aliases b.
 func ParseRAKP1(b []byte) (RAKP1, error) {
 	if len(b) < 28 {
-		return RAKP1{}, malformed("RAKP 1 of %d bytes", len(b))
+		return RAKP1{}, malformed("RAKP 1 of %d bytes, want at least 28", len(b))
 	}
 	m := RAKP1{Tag: b[0], BMCSessionID: binary.LittleEndian.Uint32(b[4:]), Role: b[24]}
 	copy(m.ConsoleRandom[:], b[8:24])
@@ -239,7 +239,7 @@ func (m *RAKP2) Append(b []byte) []byte {
 // ParseRAKP2 decodes payload 0x13. AuthCode aliases b.
 func ParseRAKP2(b []byte) (RAKP2, error) {
 	if len(b) < 2 {
-		return RAKP2{}, malformed("RAKP 2 of %d bytes", len(b))
+		return RAKP2{}, malformed("RAKP 2 of %d bytes, want at least 2", len(b))
 	}
 	m := RAKP2{Tag: b[0], Status: StatusCode(b[1])}
 	if m.Status != StatusOK {
@@ -249,7 +249,7 @@ func ParseRAKP2(b []byte) (RAKP2, error) {
 		return m, nil
 	}
 	if len(b) < 40 {
-		return m, malformed("RAKP 2 of %d bytes", len(b))
+		return m, malformed("RAKP 2 of %d bytes, want at least 40", len(b))
 	}
 	m.ConsoleSessionID = binary.LittleEndian.Uint32(b[4:])
 	copy(m.BMCRandom[:], b[8:24])
@@ -276,7 +276,7 @@ func (m *RAKP3) Append(b []byte) []byte {
 // ParseRAKP3 decodes payload 0x14. AuthCode aliases b.
 func ParseRAKP3(b []byte) (RAKP3, error) {
 	if len(b) < 8 {
-		return RAKP3{}, malformed("RAKP 3 of %d bytes", len(b))
+		return RAKP3{}, malformed("RAKP 3 of %d bytes, want at least 8", len(b))
 	}
 	return RAKP3{Tag: b[0], Status: StatusCode(b[1]), BMCSessionID: binary.LittleEndian.Uint32(b[4:]), AuthCode: b[8:]}, nil
 }
@@ -299,14 +299,14 @@ func (m *RAKP4) Append(b []byte) []byte {
 // ParseRAKP4 decodes payload 0x15. ICV aliases b.
 func ParseRAKP4(b []byte) (RAKP4, error) {
 	if len(b) < 2 {
-		return RAKP4{}, malformed("RAKP 4 of %d bytes", len(b))
+		return RAKP4{}, malformed("RAKP 4 of %d bytes, want at least 2", len(b))
 	}
 	m := RAKP4{Tag: b[0], Status: StatusCode(b[1])}
 	if len(b) >= 8 {
 		m.ConsoleSessionID = binary.LittleEndian.Uint32(b[4:])
 		m.ICV = b[8:]
 	} else if m.Status == StatusOK {
-		return m, malformed("RAKP 4 of %d bytes", len(b))
+		return m, malformed("RAKP 4 of %d bytes, want at least 8", len(b))
 	}
 	return m, nil
 }

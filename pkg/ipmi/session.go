@@ -34,24 +34,41 @@ type Config struct {
 	// longer. 0 means 1 s.
 	Timeout time.Duration
 	// Retries is the number of retransmissions after the first try; 0 means
-	// 3, negative means none.
+	// 3, negative means none. RequestBound is the resulting longest wait.
+	//
+	// Session setup is bounded by these too. Its first request (Get Channel
+	// Authentication Capabilities), the only one that tells a silent BMC
+	// from a lossy path, is retransmitted every Timeout until RequestBound
+	// has passed: more tries in the same time. When a later step cannot be
+	// completed, setup starts over from Open Session with fresh IDs, at most
+	// three times, within SetupBound.
 	Retries int
 	// Rand supplies session IDs, RAKP randoms and IVs; nil means crypto/rand.
 	Rand io.Reader
 	// Trace, if set, sees every in-session packet sent and accepted, after
-	// decryption: payload type, session sequence number and payload. It
-	// never sees keys or passwords (setup messages are not traced). It runs
-	// on the sending goroutine or the reader and must not block.
+	// decryption (payload type, session sequence number and payload), and
+	// every session-setup message sent and received, decoded into Setup and
+	// Detail without its payload. It never sees keys, passwords, key-exchange
+	// codes or integrity check values. It runs on the sending goroutine or
+	// the reader and must not block.
 	Trace func(TraceEvent)
 }
 
-// TraceEvent describes one in-session packet for a protocol trace.
+// TraceEvent describes one packet for a protocol trace.
 type TraceEvent struct {
 	Sent        bool
 	PayloadType PayloadType
 	Seq         uint32
-	Payload     []byte // valid only during the call
+	Payload     []byte // valid only during the call; nil for setup messages
 	Err         error
+	// Setup names a session-setup message ("Open Session Request", "RAKP 2",
+	// "Get Channel Authentication Capabilities request", …), or is "restart"
+	// when setup starts over from Open Session; empty for in-session
+	// packets. Detail is then the message decoded, with every key-exchange
+	// code and integrity check value left out (only their lengths are
+	// given), or the reason for the restart.
+	Setup  string
+	Detail string
 }
 
 func (c *Config) tries() int {
@@ -87,6 +104,23 @@ func (c *Config) RequestBound() time.Duration {
 	return d
 }
 
+// SetupBound is the longest session setup may take, restarts included:
+// four request bounds (28 s with the defaults).
+func (c *Config) SetupBound() time.Duration { return 4 * c.RequestBound() }
+
+// firstContact is the retransmission schedule of setup's first request:
+// every Timeout, the last try waiting out the rest of RequestBound.
+func (c *Config) firstContact() (tries int, wait func(int) time.Duration) {
+	t, bound := c.timeout(), c.RequestBound()
+	tries = max(1, int(bound/t))
+	return tries, func(i int) time.Duration {
+		if i == tries-1 {
+			return bound - time.Duration(tries-1)*t
+		}
+		return t
+	}
+}
+
 // Stats are a session's packet counters.
 type Stats struct {
 	Sent, Received    uint64
@@ -96,11 +130,14 @@ type Stats struct {
 	DroppedMalformed  uint64 // truncated or undecodable
 	DroppedReplay     uint64 // duplicate or outside the sequence window
 	DroppedUnexpected uint64 // valid but nobody waits for it
+	// SetupRestarts counts the times setup started over from Open Session.
+	SetupRestarts uint64
 }
 
 type stats struct {
 	sent, received, retrans                           atomic.Uint64
 	foreign, integrity, malformed, replay, unexpected atomic.Uint64
+	restarts                                          atomic.Uint64
 }
 
 // call is a request waiting for its response.
@@ -110,10 +147,22 @@ type call struct {
 	ch    chan []byte // response data from the completion code on, cap 1
 }
 
-// setupMsg is a session-less packet handed from the reader to the setup code.
+// setupMsg is a session-setup packet handed from the reader to the setup
+// code: a session-less one, or a RAKP 4 that came inside the session being
+// set up (sealed; ipmi_sim answers a retransmitted RAKP 3 so).
 type setupMsg struct {
-	pt   PayloadType // PayloadIPMI also for IPMI 1.5 frames
-	data []byte
+	pt     PayloadType // PayloadIPMI also for IPMI 1.5 frames
+	seq    uint32      // the session header's sequence number
+	data   []byte
+	sealed bool
+}
+
+// inbound is what the reader needs to accept packets of one session: set
+// when setup holds the keys (after RAKP 2), replaced when setup starts over.
+type inbound struct {
+	consoleID uint32
+	open      *SessionCipher
+	window    SeqWindow // owned by the reader
 }
 
 // Session is an established RMCP+ session with a BMC. It is safe for
@@ -128,19 +177,17 @@ type Session struct {
 	// Set during setup, read-only once established is true.
 	suite     CipherSuite
 	consoleID uint32
-	bmcID     uint32
 	privilege Privilege
 
-	sendMu  sync.Mutex // guards seal, outSeq, wbuf and solPort
+	sendMu  sync.Mutex // guards bmcID, seal, outSeq, wbuf and solPort
+	bmcID   uint32     // also read-only once established
 	seal    *SessionCipher
 	outSeq  uint32
 	wbuf    []byte
 	solPort uint16 // SOL goes to this port when non-zero
 
-	// Owned by the reader goroutine.
-	open   *SessionCipher
-	window SeqWindow
-	rbuf   []byte
+	in   atomic.Pointer[inbound]
+	rbuf []byte // owned by the reader goroutine
 
 	mu      sync.Mutex // guards pending, nextRq, solFn
 	pending [64]*call
@@ -149,7 +196,13 @@ type Session struct {
 
 	setupCh     chan setupMsg
 	established atomic.Bool
-	tag         byte
+	// Owned by the setup code: the last RMCP+ message tag or session-less
+	// rqSeq used, and which tags setup messages have carried so far (an
+	// answer with one of those is late, not wrong).
+	tag    byte
+	issued [256]bool
+	step   string // the setup exchange in progress, for errors
+	sent   int    // how many times its message has been sent
 
 	done     chan struct{}
 	failOnce sync.Once
@@ -250,7 +303,7 @@ func (s *Session) Stats() Stats {
 		Sent: s.st.sent.Load(), Received: s.st.received.Load(), Retransmissions: s.st.retrans.Load(),
 		DroppedForeign: s.st.foreign.Load(), DroppedIntegrity: s.st.integrity.Load(),
 		DroppedMalformed: s.st.malformed.Load(), DroppedReplay: s.st.replay.Load(),
-		DroppedUnexpected: s.st.unexpected.Load(),
+		DroppedUnexpected: s.st.unexpected.Load(), SetupRestarts: s.st.restarts.Load(),
 	}
 }
 
@@ -386,7 +439,7 @@ func (s *Session) doTries(ctx context.Context, netFn NetFn, cmd byte, data []byt
 			return nil, s.err
 		}
 	}
-	return nil, &TimeoutError{Op: CommandName(netFn, cmd), Addr: s.addr, Tries: tries}
+	return nil, &TimeoutError{Op: CommandName(netFn, cmd), Addr: s.addr, Tries: tries, InSession: s.established.Load()}
 }
 
 func completion(netFn NetFn, cmd byte, resp []byte) ([]byte, error) {
@@ -457,7 +510,11 @@ func (s *Session) handle(b []byte) {
 			s.st.malformed.Add(1)
 			return
 		}
-		s.toSetup(PayloadIPMI, msg)
+		if s.established.Load() {
+			s.st.unexpected.Add(1)
+			return
+		}
+		s.toSetup(setupMsg{pt: PayloadIPMI, data: msg})
 		return
 	}
 	h, area, err := ParseHeader(rest)
@@ -470,18 +527,19 @@ func (s *Session) handle(b []byte) {
 			s.st.unexpected.Add(1)
 			return
 		}
-		s.toSetup(h.PayloadType, area)
+		s.toSetup(setupMsg{pt: h.PayloadType, seq: h.Seq, data: area})
 		return
 	}
-	if !s.established.Load() || h.SessionID != s.consoleID {
+	in := s.in.Load()
+	if in == nil || h.SessionID != in.consoleID {
 		s.st.foreign.Add(1)
 		return
 	}
-	if !s.window.Check(h.Seq) {
+	if !in.window.Check(h.Seq) {
 		s.st.replay.Add(1)
 		return
 	}
-	h, payload, err := s.open.Open(b)
+	h, payload, err := in.open.Open(b)
 	if err != nil {
 		if errors.Is(err, ErrIntegrity) {
 			s.st.integrity.Add(1)
@@ -491,8 +549,18 @@ func (s *Session) handle(b []byte) {
 		return
 	}
 	// Only authentic packets move the window (protocol.md §3).
-	s.window.Accept(h.Seq)
+	in.window.Accept(h.Seq)
 	s.st.received.Add(1)
+	if h.PayloadType == PayloadRAKP4 {
+		// A RAKP 4 inside the session: the setup code checks (and traces,
+		// without its integrity check value) what it needs.
+		if s.established.Load() {
+			s.st.unexpected.Add(1)
+			return
+		}
+		s.toSetup(setupMsg{pt: h.PayloadType, seq: h.Seq, data: payload, sealed: true})
+		return
+	}
 	if s.cfg.Trace != nil {
 		s.cfg.Trace(TraceEvent{PayloadType: h.PayloadType, Seq: h.Seq, Payload: payload})
 	}
@@ -533,9 +601,10 @@ func (s *Session) dispatchResponse(payload []byte) {
 	}
 }
 
-func (s *Session) toSetup(pt PayloadType, data []byte) {
+func (s *Session) toSetup(m setupMsg) {
+	m.data = append([]byte(nil), m.data...)
 	select {
-	case s.setupCh <- setupMsg{pt: pt, data: append([]byte(nil), data...)}:
+	case s.setupCh <- m:
 	default:
 		s.st.unexpected.Add(1)
 	}
