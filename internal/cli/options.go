@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -282,19 +281,15 @@ func (o *options) address() (string, error) {
 	if o.host == "" {
 		return "", usagef("no BMC given: use -H HOST (or --demo)")
 	}
-	host, port, err := splitHost(o.host)
-	if err != nil {
-		return "", usagef("-H %s: %v", o.host, err)
-	}
+	port := 0
 	if o.fs.Changed("port") {
-		if port != 0 && port != o.port {
-			return "", usagef("-H %s says port %d but -p says %d: give the port once", o.host, port, o.port)
-		}
 		port = o.port
 	}
-	if port == 0 {
-		port = ipmi.DefaultPort
+	addr, err := ipmi.BMCAddress(o.host, port)
+	if err != nil {
+		return "", usagef("-H %s: %s", o.host, strings.TrimPrefix(err.Error(), "ipmi: "))
 	}
+	host, _, _ := net.SplitHostPort(addr)
 	if ip, err := netip.ParseAddr(host); err == nil {
 		switch {
 		case o.ipv4 && !ip.Unmap().Is4():
@@ -303,59 +298,7 @@ func (o *options) address() (string, error) {
 			return "", usagef("-6 with the IPv4 address %s: drop -6, or give an IPv6 address", host)
 		}
 	}
-	return net.JoinHostPort(host, strconv.Itoa(port)), nil
-}
-
-// splitHost takes -H apart; port is 0 when -H has none.
-func splitHost(s string) (host string, port int, err error) {
-	ipv6 := func(h string) bool {
-		ip, err := netip.ParseAddr(h)
-		return err == nil && ip.Is6()
-	}
-	switch {
-	case strings.HasPrefix(s, "["):
-		end := strings.IndexByte(s, ']')
-		if end < 0 {
-			return "", 0, fmt.Errorf("no closing ]")
-		}
-		host, rest := s[1:end], s[end+1:]
-		if !ipv6(host) {
-			return "", 0, fmt.Errorf("brackets are for IPv6 addresses, and %q is not one", host)
-		}
-		if rest == "" {
-			return host, 0, nil
-		}
-		if rest[0] != ':' {
-			return "", 0, fmt.Errorf("want [IPv6]:PORT")
-		}
-		port, err := parsePort(rest[1:])
-		return host, port, err
-	case ipv6(s):
-		// A bare IPv6 address cannot carry a port: its last group would
-		// be taken for one, or a zone would swallow it.
-		if _, zone, _ := strings.Cut(s, "%"); strings.Contains(zone, ":") {
-			return "", 0, fmt.Errorf("an IPv6 address with a port goes in brackets: [ADDRESS%%ZONE]:PORT")
-		}
-		return s, 0, nil
-	case strings.Count(s, ":") == 1:
-		host, p, _ := strings.Cut(s, ":")
-		if host == "" {
-			return "", 0, fmt.Errorf("no host before the port")
-		}
-		port, err := parsePort(p)
-		return host, port, err
-	case strings.Contains(s, ":"):
-		return "", 0, fmt.Errorf("not an address; an IPv6 address with a port goes in brackets: [ADDRESS]:PORT")
-	}
-	return s, 0, nil
-}
-
-func parsePort(p string) (int, error) {
-	n, err := strconv.Atoi(p)
-	if err != nil || n < 1 || n > 65535 {
-		return 0, fmt.Errorf("port %q: want 1-65535", p)
-	}
-	return n, nil
+	return addr, nil
 }
 
 func (o *options) network() string {

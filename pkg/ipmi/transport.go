@@ -27,62 +27,78 @@ func HostPort(addr string) (string, error) { return BMCAddress(addr, 0) }
 // BMCAddress combines a BMC address as HostPort takes it with a port given
 // separately (ipmitool's -p), into a host:port string. port 0 means none
 // given: the address's own port, else 623. A port in both must be the same
-// one; a different one is an error, as is a port outside 1–65535.
+// one; a different one is an error, as is a port outside 1–65535. The
+// errors say what to write instead.
 func BMCAddress(addr string, port int) (string, error) {
 	host, own, err := splitBMCAddress(addr)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("ipmi: BMC address %q: %w", addr, err)
 	}
 	switch {
 	case port < 0 || port > 65535:
-		return "", fmt.Errorf("ipmi: port %d out of range 1-65535", port)
-	case port == 0 && own == "":
-		own = strconv.Itoa(DefaultPort)
-	case port != 0 && own != "" && own != strconv.Itoa(port):
-		return "", fmt.Errorf("ipmi: BMC address %q has port %s and port %d is given too: give the port once", addr, own, port)
+		return "", fmt.Errorf("ipmi: port %d: want 1-65535", port)
+	case port != 0 && own != 0 && own != port:
+		return "", fmt.Errorf("ipmi: BMC address %q says port %d but port %d is given too: give the port once", addr, own, port)
 	case port != 0:
-		own = strconv.Itoa(port)
+		own = port
+	case own == 0:
+		own = DefaultPort
 	}
-	return net.JoinHostPort(host, own), nil
+	return net.JoinHostPort(host, strconv.Itoa(own)), nil
 }
 
-// splitBMCAddress splits addr into host and port ("" when it has none).
-func splitBMCAddress(addr string) (host, port string, err error) {
-	if addr == "" {
-		return "", "", fmt.Errorf("ipmi: no BMC address")
+// splitBMCAddress takes addr apart; port is 0 when it has none.
+func splitBMCAddress(s string) (host string, port int, err error) {
+	ipv6 := func(h string) bool {
+		ip, err := netip.ParseAddr(h)
+		return err == nil && ip.Is6()
 	}
-	literal := addr
-	if strings.HasPrefix(addr, "[") && strings.HasSuffix(addr, "]") {
-		literal = addr[1 : len(addr)-1]
-	}
-	if ip, err := netip.ParseAddr(literal); err == nil && !strings.ContainsAny(literal, "[]") {
-		// A bare or bracketed IP literal, IPv6 zones included.
-		return ip.String(), "", nil
-	}
-	if strings.HasPrefix(addr, "[") && strings.HasSuffix(addr, "]") {
-		return "", "", fmt.Errorf("ipmi: bad BMC address %q: brackets are for IPv6 literals", addr)
-	}
-	host, port, err = net.SplitHostPort(addr)
-	if err != nil {
-		// No port: plain host name.
-		if strings.Contains(addr, ":") {
-			return "", "", fmt.Errorf("ipmi: bad BMC address %q", addr)
+	switch {
+	case s == "":
+		return "", 0, fmt.Errorf("empty")
+	case strings.HasPrefix(s, "["):
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return "", 0, fmt.Errorf("no closing ]")
 		}
-		return addr, "", nil
-	}
-	if host == "" {
-		return "", "", fmt.Errorf("ipmi: bad BMC address %q: no host", addr)
-	}
-	if strings.Contains(host, ":") {
-		if _, err := netip.ParseAddr(host); err != nil {
-			return "", "", fmt.Errorf("ipmi: bad BMC address %q: brackets are for IPv6 literals", addr)
+		host, rest := s[1:end], s[end+1:]
+		if !ipv6(host) {
+			return "", 0, fmt.Errorf("brackets are for IPv6 addresses, and %q is not one", host)
 		}
+		if rest == "" {
+			return host, 0, nil
+		}
+		if rest[0] != ':' {
+			return "", 0, fmt.Errorf("want [IPv6]:PORT")
+		}
+		port, err := parsePort(rest[1:])
+		return host, port, err
+	case ipv6(s):
+		// A bare IPv6 address cannot carry a port: its last group would
+		// be taken for one, or a zone would swallow it.
+		if _, zone, _ := strings.Cut(s, "%"); strings.Contains(zone, ":") {
+			return "", 0, fmt.Errorf("an IPv6 address with a port goes in brackets: [ADDRESS%%ZONE]:PORT")
+		}
+		return s, 0, nil
+	case strings.Count(s, ":") == 1:
+		host, p, _ := strings.Cut(s, ":")
+		if host == "" {
+			return "", 0, fmt.Errorf("no host before the port")
+		}
+		port, err := parsePort(p)
+		return host, port, err
+	case strings.Contains(s, ":"):
+		return "", 0, fmt.Errorf("not an address; an IPv6 address with a port goes in brackets: [ADDRESS]:PORT")
 	}
-	p, err := strconv.Atoi(port)
-	if err != nil || p <= 0 || p > 65535 {
-		return "", "", fmt.Errorf("ipmi: bad port in BMC address %q", addr)
+	return s, 0, nil
+}
+
+func parsePort(p string) (int, error) {
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("port %q: want 1-65535", p)
 	}
-	return host, strconv.Itoa(p), nil
+	return n, nil
 }
 
 // DialUDP opens a UDP socket for talking to the BMC. network is "udp",
