@@ -203,7 +203,7 @@ func attach(o *options, addr string, cfg ipmi.Config, env Env, banner func(*cons
 		banner(c)
 	}
 	// Signals: restore the terminal and close the session on every way out.
-	notifyConsoleSignals(c.sigs)
+	notifyEndSignals(c.sigs)
 	notifyContinue(c.cont)
 	notifySIGPIPE(make(chan os.Signal, 1)) // never read: only so that EPIPE is an error
 	defer stopSignals(c.sigs, c.cont)
@@ -281,7 +281,7 @@ func (c *console) run() error {
 		}
 		select {
 		case s := <-c.sigs:
-			c.stop(&signalError{sig: signalText(s)}, endSignal)
+			c.stop(&signalError{sig: signalName(s)}, endSignal)
 		case <-c.cont:
 			_ = c.term.enterRaw()
 		case in := <-input:

@@ -38,6 +38,24 @@ func signalName(s os.Signal) string {
 	return s.String()
 }
 
+// notifyEndSignals asks for the end signals on ch. A signal ignored from
+// the start (nohup ignores SIGHUP) stays ignored: Notify would turn it back
+// on.
+func notifyEndSignals(ch chan<- os.Signal) {
+	for _, s := range endSignals {
+		if !signal.Ignored(s) {
+			signal.Notify(ch, s)
+		}
+	}
+}
+
+// notifySIGPIPE takes SIGPIPE away from the runtime: without it a write to a
+// closed pipe on fd 1 or 2 kills the process at once (exit 141, no
+// Deactivate, no Close Session); with it, the write fails with EPIPE and the
+// error takes the ordinary way out. (Windows has no SIGPIPE to deliver: a
+// write to a closed pipe fails there anyway.)
+func notifySIGPIPE(ch chan<- os.Signal) { signal.Notify(ch, syscall.SIGPIPE) }
+
 // signalScope turns the end signals into the cancellation of a context
 // whose cause is a *signalError. While it is active SIGPIPE is caught too,
 // so that a write to a closed pipe fails with EPIPE (reported, exit 1)
@@ -59,14 +77,8 @@ func catchSignals(parent context.Context) *signalScope {
 	ctx, cancel := context.WithCancelCause(parent)
 	sc := &signalScope{ctx: ctx, cancel: cancel, sigs: make(chan os.Signal, 4), pipe: make(chan os.Signal, 1),
 		again: make(chan struct{}), quit: make(chan struct{})}
-	for _, s := range endSignals {
-		// A signal ignored from the start (nohup ignores SIGHUP) stays
-		// ignored: Notify would turn it back on.
-		if !signal.Ignored(s) {
-			signal.Notify(sc.sigs, s)
-		}
-	}
-	signal.Notify(sc.pipe, syscall.SIGPIPE)
+	notifyEndSignals(sc.sigs)
+	notifySIGPIPE(sc.pipe)
 	sc.wg.Add(1)
 	go sc.watch()
 	return sc
