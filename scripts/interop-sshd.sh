@@ -97,10 +97,21 @@ wait_for 10 grep -q "serving RMCP+" "$WORK/fakebmc.log" || die "fakebmc did not 
 sshd_count() { { pgrep -f -- "-f $WORK/sshd_config" 2>/dev/null || true; } | wc -l; }
 sshd_waiting() { [ "$(sshd_count)" -ge 1 ]; }
 no_sshd() { [ "$(sshd_count)" -eq 0 ]; }
+sshd_pids() { pgrep -f -- "-f $WORK/sshd_config" 2>/dev/null | sort | tr '\n' ' ' || true; }
+# A fresh sshd: one runs, and none of those that ran before the round is left
+# (the last one may still be finishing its session when ssh returns; bytes of
+# the next round sent to it would be taken as its own).
+fresh_sshd() {
+    local now p
+    now=$(sshd_pids)
+    [ -n "$now" ] || return 1
+    for p in $BEFORE; do case " $now " in *" $p "*) return 1 ;; esac; done
+}
 wait_for 10 sshd_waiting || die "fakebmc's exec host did not start sshd -i: $(tail -5 "$WORK/fakebmc.log")"
 
 PROXY="$BIN_ghmicons -H 127.0.0.1:$PORT -U admin -f $WORK/pass"
 for i in $(seq "$ROUNDS"); do
+    BEFORE=$(sshd_pids)
     ssh_to "$PROXY" "ok-$i"
     ok=1
     [ "$RC" -eq 0 ] && [ "$OUT" = "ok-$i" ] || ok=0
@@ -108,9 +119,10 @@ for i in $(seq "$ROUNDS"); do
     [ "$ok" -eq 1 ] || detail="$detail; stdout '$OUT'; stderr: $(printf '%s' "$ERR" | tail -c 300)"
     check $((1 - ok)) ssh fakebmc "ssh via ghmicons, round $i" "$detail"
     # The next round needs a fresh sshd: the exec host restarts it 1 s after
-    # the exit (twice as long each time a run got no input).
+    # the exit (twice as long each time a run got no input). As with a getty
+    # on a real serial line, the next login waits until the last one is over.
     if [ "$i" -lt "$ROUNDS" ]; then
-        wait_for 10 sshd_waiting || true
+        wait_for 10 fresh_sshd || true
     fi
 done
 n=$(sshd_count)

@@ -97,9 +97,11 @@ func (c *console) checkQuiet(now time.Time) {
 // Bounds of the way out: every wait on the BMC, stdout, stderr or the log
 // has one, so the program always exits.
 const (
-	connectCancelBound = 2 * time.Second // an attempt under way returns after its context ends
-	quitOutputBound    = time.Second     // output still being written after ~., a signal or an error
-	messageFlushBound  = 2 * time.Second // stderr
+	connectCancelBound = 2 * time.Second        // an attempt under way returns after its context ends
+	quitOutputBound    = time.Second            // output still being written after ~., a signal or an error
+	inputFlushBound    = time.Second            // input read before ~. or a signal, still going to the stream
+	stdinQuietBound    = 100 * time.Millisecond // pipe mode, after a signal: stdin gave nothing more for this long
+	messageFlushBound  = 2 * time.Second        // stderr
 )
 
 // shutdown ends the console: the stream is deactivated and its session
@@ -122,6 +124,9 @@ func (c *console) shutdown() error {
 		}
 	}
 	att := c.att
+	if att != nil && e.how != endError {
+		c.flushInput(att)
+	}
 	c.att = nil
 	if att != nil {
 		c.closeStream(att)
@@ -164,6 +169,53 @@ func (c *console) shutdown() error {
 		c.msgs.flush(messageFlushBound)
 	}
 	return err
+}
+
+// flushInput hands the stream what stdin gave before the end (Close then
+// drains it, bounded), so that ~. or a signal ends the console promptly
+// without dropping input already written to us: ssh writes its last packet
+// to its ProxyCommand, closes its stdin and sends it SIGHUP at once, and the
+// sshd at the other end must still get that packet. In pipe mode it also
+// reads on while stdin keeps giving (until end of input, a pause of
+// stdinQuietBound, or inputQueueBytes). A BMC that accepts nothing costs
+// inputFlushBound at most; a second signal skips it.
+func (c *console) flushInput(att *attachment) {
+	pipe := !c.ttyIn && !c.esc.Enabled()
+	total := time.NewTimer(inputFlushBound)
+	defer total.Stop()
+	quiet := time.NewTimer(stdinQuietBound)
+	defer quiet.Stop()
+	for !c.hurried {
+		var input chan inputChunk
+		if pipe && !c.stdinEOF && c.queued < inputQueueBytes {
+			input = c.input
+		}
+		if !c.inFlight && len(c.queue) > 0 {
+			c.inFlight = true
+			c.sendq <- sendItem{st: att.st, inputItem: c.queue[0]}
+		}
+		if input == nil && !c.inFlight {
+			return
+		}
+		select {
+		case in := <-input:
+			if len(in.b) > 0 {
+				c.queueInput(inputItem{b: in.b})
+			}
+			if in.err != nil {
+				c.stdinEOF = true
+			}
+			quiet.Reset(stdinQuietBound)
+		case <-quiet.C:
+			pipe = false
+		case r := <-c.sent:
+			c.onSent(r)
+		case <-total.C:
+			return
+		case <-c.sigs:
+			c.hurry()
+		}
+	}
 }
 
 func isLocalIO(err error) bool {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -515,5 +516,79 @@ func TestE2ESecondSignalHurries(t *testing.T) {
 	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, short); code != ExitSignal {
 		t.Errorf("exit status %d, want %d%s", code, ExitSignal, p.output())
+	}
+}
+
+// ---- input read before a signal still goes out ----
+
+// recordHost keeps what the console sends; got is signalled on each read.
+type recordHost struct {
+	mu  *sync.Mutex
+	in  *[]byte
+	got chan struct{}
+}
+
+func newRecordHost() recordHost {
+	return recordHost{mu: new(sync.Mutex), in: new([]byte), got: make(chan struct{}, 1)}
+}
+
+func (h recordHost) Run(line *fakebmc.Line, done <-chan struct{}) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := line.Read(buf)
+		if err != nil {
+			return
+		}
+		h.mu.Lock()
+		*h.in = append(*h.in, buf[:n]...)
+		h.mu.Unlock()
+		select {
+		case h.got <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (h recordHost) received() []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]byte(nil), *h.in...)
+}
+
+// ssh writes its last packet to its ProxyCommand, closes its stdin and sends
+// it SIGHUP at once: the packet must still reach the host (before, the
+// signal dropped it and the sshd behind the console never heard the
+// disconnect, so the next ssh through the same console failed).
+func TestE2ESignalRightAfterInput(t *testing.T) {
+	host := newRecordHost()
+	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
+	p := startOnPipes(t, "password", attachArgs(srv.Addr())...)
+	p.stderr.waitFor(t, "connected", "ghmicons: connected to", short)
+	p.write(t, "first\n")
+	waitReceived(t, host, "first\n")
+	last := strings.Repeat("last packet ", 40)
+	p.write(t, last)
+	p.stdin.Close()
+	p.signal(t, syscall.SIGHUP)
+	if code := p.wait(t, short); code != ExitSignal {
+		t.Errorf("exit status %d, want %d%s", code, ExitSignal, p.output())
+	}
+	ev.waitKinds(t, short, "deactivate", "session-close")
+	waitReceived(t, host, last)
+	if got, want := string(host.received()), "first\n"+last; got != want {
+		t.Errorf("the host got %q, want %q", got, want)
+	}
+}
+
+func waitReceived(t *testing.T, h recordHost, want string) {
+	t.Helper()
+	deadline := time.NewTimer(short)
+	defer deadline.Stop()
+	for !bytes.HasSuffix(h.received(), []byte(want)) {
+		select {
+		case <-h.got:
+		case <-deadline.C:
+			t.Fatalf("the host did not get %q; got %q", want, h.received())
+		}
 	}
 }

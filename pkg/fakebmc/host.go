@@ -48,16 +48,18 @@ func (EchoHost) Run(line *Line, done <-chan struct{}) {
 // the command keeps exiting without having been given any console input
 // (a command that fails at once must not spin). A run that was given
 // input, or that lasted RestartMax, brings the wait back to RestartMin.
-// Console input that arrives while the command is being restarted waits
-// for the new one (within the BMC's inbound buffer); while the power is
-// off it is discarded.
+// Console input that arrives while no command runs (being restarted, or
+// the power off) is discarded, as a getty flushes its line when it starts:
+// the tail of one connection must not reach the program that serves the
+// next (a new `sshd -i` would take it for the start of its own).
 type ExecHost struct {
 	Command string
 	// RestartMin and RestartMax bound the pause before a restart; 0 means
 	// 1 s and 30 s.
 	RestartMin, RestartMax time.Duration
 
-	after func(time.Duration) <-chan time.Time // the restart timer; nil means time.After
+	after     func(time.Duration) <-chan time.Time // the restart timer; nil means time.After
+	discarded func(n int)                          // tests: n bytes of input discarded
 }
 
 func (h ExecHost) restartBounds() (lo, hi time.Duration) {
@@ -96,8 +98,7 @@ func (h ExecHost) Run(line *Line, done <-chan struct{}) {
 		after = time.After
 	}
 	lo, hi := h.restartBounds()
-	in := &execInput{}
-	in.cond = sync.NewCond(&in.mu)
+	in := &execInput{discarded: h.discarded}
 	go in.pump(line)
 	defer in.set(execOff, nil, true)
 
@@ -221,36 +222,31 @@ type execState int
 
 const (
 	execOff     execState = iota // powered off: input is discarded
-	execWaiting                  // between runs: input waits
+	execWaiting                  // between runs: input is discarded too
 	execRunning                  // input goes to the run
 )
 
 // execInput carries console input from the line to the command that runs
-// now, holding it while the command is being restarted.
+// now.
 type execInput struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	state  execState
-	run    *execRun
-	closed bool
+	mu        sync.Mutex
+	state     execState
+	run       *execRun
+	closed    bool
+	discarded func(n int) // tests
 }
 
 func (in *execInput) set(st execState, r *execRun, closed bool) {
 	in.mu.Lock()
 	in.state, in.run = st, r
 	in.closed = in.closed || closed
-	in.cond.Broadcast()
 	in.mu.Unlock()
 }
 
-// target waits while a restart is pending and returns where input goes
-// now: nil means discard it.
+// target returns where input goes now: nil means discard it.
 func (in *execInput) target() *execRun {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for in.state == execWaiting && !in.closed {
-		in.cond.Wait()
-	}
 	if in.closed || in.state != execRunning {
 		return nil
 	}
@@ -273,6 +269,8 @@ func (in *execInput) pump(line *Line) {
 			if _, err := r.stdin.Write(buf[:n]); err == nil {
 				r.fed.Store(true)
 			}
+		} else if in.discarded != nil {
+			in.discarded(n)
 		}
 	}
 }

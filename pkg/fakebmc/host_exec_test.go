@@ -169,7 +169,9 @@ func TestExecHostRestartsCommandThatExits(t *testing.T) {
 // pause every time, and gets the input typed while it was being restarted.
 func TestExecHostRestartAfterInputIsPrompt(t *testing.T) {
 	fa := newFakeAfter()
-	host := ExecHost{Command: `echo "ready $$"; read x; echo "got $x"`, after: fa.after}
+	discarded := make(chan int, 16)
+	host := ExecHost{Command: `echo "ready $$"; read x; echo "got $x"`, after: fa.after,
+		discarded: func(n int) { discarded <- n }}
 	_, sess := udpBMC(t, Config{SOL: SOLConfig{Host: host}})
 	c := activateSOL(t, sess)
 	readyRe := regexp.MustCompile(`ready (\d+)\r?\n`)
@@ -184,14 +186,24 @@ func TestExecHostRestartAfterInputIsPrompt(t *testing.T) {
 		ft.fire <- time.Now()
 		_, off = c.waitRe(readyRe, off, 10*time.Second)
 	}
-	// Typed while no command runs: it waits for the next one.
+	// Typed while no command runs: discarded, as a getty flushes its line,
+	// so that the next run reads only what is sent to it.
 	c.send("early\n")
 	_, off = c.waitRe(regexp.MustCompile(`got early\r?\n`), off, 10*time.Second)
 	ft := fa.next(t)
-	c.send("held\n")
+	c.send("stale\n")
+	select {
+	case n := <-discarded:
+		if n != len("stale\n") {
+			t.Fatalf("discarded %d bytes, want %d", n, len("stale\n"))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("input typed between runs was not discarded")
+	}
 	ft.fire <- time.Now()
 	_, off = c.waitRe(readyRe, off, 10*time.Second)
-	c.waitRe(regexp.MustCompile(`got held\r?\n`), off, 10*time.Second)
+	c.send("fresh\n")
+	c.waitRe(regexp.MustCompile(`got fresh\r?\n`), off, 10*time.Second)
 }
 
 // With the real clock (and a short pause) it comes back by itself.
