@@ -566,7 +566,9 @@ func TestE2ESignalRightAfterInput(t *testing.T) {
 	p.stderr.waitFor(t, "connected", "ghmicons: connected to", short)
 	p.write(t, "first\n")
 	waitReceived(t, host, "first\n")
-	last := strings.Repeat("last packet ", 40)
+	// More than the stream's and the program's buffers hold, so that much
+	// of it still waits in them (and in the pipe) when the signal comes.
+	last := strings.Repeat("last packet ", 20000)
 	p.write(t, last)
 	p.stdin.Close()
 	p.signal(t, syscall.SIGHUP)
@@ -575,8 +577,8 @@ func TestE2ESignalRightAfterInput(t *testing.T) {
 	}
 	ev.waitKinds(t, short, "deactivate", "session-close")
 	waitReceived(t, host, last)
-	if got, want := string(host.received()), "first\n"+last; got != want {
-		t.Errorf("the host got %q, want %q", got, want)
+	if got, want := host.received(), []byte("first\n"+last); !bytes.Equal(got, want) {
+		t.Errorf("the host got %d bytes, want %d", len(got), len(want))
 	}
 }
 
@@ -588,7 +590,7 @@ func waitReceived(t *testing.T, h recordHost, want string) {
 		select {
 		case <-h.got:
 		case <-deadline.C:
-			t.Fatalf("the host did not get %q; got %q", want, h.received())
+			t.Fatalf("the host did not get the %d bytes it waits for; it got %d bytes, ending %q", len(want), len(h.received()), quoteTail(h.received()))
 		}
 	}
 }
