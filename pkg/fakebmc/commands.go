@@ -60,15 +60,18 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 	}
 	resp := appendResponse(nil, &m, data)
 	*c = cachedResponse{netFn: m.NetFn, cmd: m.Cmd, req: append([]byte(nil), m.Data...), resp: resp, at: time.Now()}
-	if !lose {
-		s.send(ss, ipmi.PayloadIPMI, resp)
-	}
 	if m.NetFn == ipmi.NetFnApp && m.Cmd == ipmi.CmdCloseSession && data[0] == 0 {
+		// Closed (and its events recorded) before the answer goes out: a
+		// console that has its answer finds the session gone. The answer is
+		// still sealed with the closed session's keys.
 		id := binary.LittleEndian.Uint32(m.Data)
 		if victim := s.sessions[id]; victim != nil {
 			s.event("session-close", id, "")
 			s.removeSession(victim)
 		}
+	}
+	if !lose {
+		s.send(ss, ipmi.PayloadIPMI, resp)
 	}
 }
 
