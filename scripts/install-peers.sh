@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install the peer tools used by the interop harness (ipmi_sim BMC, client
-# implementations, console helpers).  Idempotent; safe to re-run.
+# implementations, console helpers), and what CI checks the man pages and
+# shell completion with (groff, man-db, mandoc, zsh).  Idempotent; safe to
+# re-run.
 #
 # Installing conserver-server runs its maintainer scripts, which try to start
 # the conserver service.  In a container without systemd/init that can fail, so
@@ -10,7 +12,8 @@
 set -euo pipefail
 
 PKGS=(openipmi ipmitool freeipmi-tools conserver-server conserver-client
-      python3-pyghmi tmux socat tcpdump openssh-server openssh-client)
+      python3-pyghmi tmux socat tcpdump openssh-server openssh-client
+      groff-base man-db mandoc zsh)
 
 die() { echo "install-peers: ERROR: $*" >&2; exit 1; }
 
@@ -57,7 +60,8 @@ else
 fi
 
 # Verify the binaries we rely on are present.
-for b in ipmi_sim ipmitool ipmi-chassis ipmiconsole conserver console tmux socat tcpdump ssh ssh-keygen; do
+for b in ipmi_sim ipmitool ipmi-chassis ipmiconsole conserver console tmux socat tcpdump ssh ssh-keygen \
+         groff man mandoc zsh; do
     command -v "$b" >/dev/null || die "expected binary '$b' not found after install"
 done
 # sshd is run by scripts/interop-sshd.sh as an exec host (sshd -i), never as

@@ -21,7 +21,7 @@
 #   LOSSY_MIN          ghmicons session setups that must succeed (default LOSSY_STARTS - 1)
 #   KEEP_WORK=1        keep the temp dir (logs) after the run
 #
-# ipmi_sim quirks (protocol.md §6.4, §10):
+# ipmi_sim quirks (docs/bmc-quirks.md):
 # * its SOL "last ACKed sequence" survives across sessions: if the previous
 #   console's last data packet had SOL sequence 1, the next console's first
 #   packet (also 1) is ACKed as a duplicate and its characters are dropped.

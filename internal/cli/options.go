@@ -122,7 +122,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.demo, "demo", false, "run against a built-in simulated BMC")
 	fs.BoolVar(&o.version, "version", false, "print the version")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHead, fs.FlagUsages(), "\n", escapeHelpShort, "\n\n", exitCodesHelp, "\n")
+		fmt.Fprint(stderr, usageHead, fs.FlagUsages(), "\n", escapeHelpShort, "\n\n", environmentHelp, "\n\n", exitCodesHelp, "\n")
 	}
 	o.fs = fs
 	if err := fs.Parse(args); err != nil {

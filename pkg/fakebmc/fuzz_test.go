@@ -385,7 +385,7 @@ func FuzzServerInSession(f *testing.F) {
 					t.Fatalf("answer of payload type 0x%02x", h.PayloadType)
 				}
 			}
-			// The owner's data packets are always acknowledged (protocol.md §6.2).
+			// The owner's data packets are always acknowledged (IPMI v2.0 §15.9).
 			if activate && alive && ptype == ipmi.PayloadSOL && len(payload) >= 4 && payload[0]&0x0F != 0 && !acked {
 				t.Fatalf("round %d: SOL packet % x not acknowledged: % x", round, payload, out)
 			}

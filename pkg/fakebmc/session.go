@@ -164,8 +164,8 @@ func (s *Server) openSession(b []byte, from net.Addr) {
 	}
 	ss := &session{bmcID: s.newSessionID(), consoleID: req.ConsoleSessionID, addr: from, suite: suite,
 		lastSeen: time.Now(), openTag: req.Tag}
-	// Report the real maximum, not an echo of 0 (protocol.md §2.3: ipmi_sim's
-	// echo makes ipmiconsole give up).
+	// Report the real maximum, not an echo of 0 (IPMI v2.0 §13.18; ipmi_sim's
+	// echo makes ipmiconsole give up: docs/bmc-quirks.md).
 	granted := req.MaxPrivilege
 	if granted == 0 {
 		granted = ipmi.PrivilegeAdministrator

@@ -11,7 +11,7 @@ import (
 	"io"
 )
 
-// PayloadType is the RMCP+ payload type (protocol.md §1.4).
+// PayloadType is the RMCP+ payload type (IPMI v2.0 §13.27.3, Table 13-16).
 type PayloadType uint8
 
 // Payload types.
@@ -170,7 +170,7 @@ func (c *SessionCipher) Seal(dst []byte, pt PayloadType, sessionID, seq uint32, 
 		return dst, nil
 	}
 	// Pad so that the integrity-covered bytes (auth type … next header) are a
-	// multiple of 4 (protocol.md §3.1).
+	// multiple of 4 (IPMI v2.0 §13.6, Table 13-8: integrity pad).
 	pad := (4 - (sessionHeaderLen+area+2)%4) % 4
 	for range pad {
 		dst = append(dst, 0xFF)
@@ -182,7 +182,8 @@ func (c *SessionCipher) Seal(dst []byte, pt PayloadType, sessionID, seq uint32, 
 	return append(dst, sum[:c.codeLen]...), nil
 }
 
-// encrypt appends IV ‖ AES-CBC(payload ‖ 01 02 … N ‖ N) (protocol.md §3.2).
+// encrypt appends IV ‖ AES-CBC(payload ‖ 01 02 … N ‖ N) (IPMI v2.0 §13.29,
+// Table 13-20).
 func (c *SessionCipher) encrypt(dst, payload []byte) ([]byte, error) {
 	if _, err := io.ReadFull(c.rand, c.iv[:]); err != nil {
 		return dst, fmt.Errorf("ipmi: reading IV: %w", err)

@@ -14,7 +14,7 @@ func suite3Keys(t testing.TB) Keys {
 }
 
 // TestKnownAnswerFirstPacket replays the first encrypted packets of the live
-// suite-3 exchange in protocol.md §8.1 byte for byte.
+// suite-3 exchange of docs/test-vectors.md (vector 1) byte for byte.
 func TestKnownAnswerFirstPacket(t *testing.T) {
 	suite, _ := LookupCipherSuite(3)
 	iv := unhex(t, "2999918eb8e8fa8ab94d7f369693ad20")

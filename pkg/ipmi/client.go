@@ -34,8 +34,9 @@ func (s *Session) ChassisControl(ctx context.Context, a ChassisAction) error {
 }
 
 // SetBootFlags writes boot option parameter 5, wrapped in the set-in-progress
-// sequence as ipmitool does (protocol.md §7): in progress → flags → commit →
-// complete. A BMC that rejects parameter 0 gets the flags alone.
+// sequence as ipmitool does (IPMI v2.0 §28.12; docs/client-quirks.md): in
+// progress → flags → commit → complete. A BMC that rejects parameter 0 gets
+// the flags alone.
 func (s *Session) SetBootFlags(ctx context.Context, f BootFlags) error {
 	f.Valid = true
 	useParam0 := true

@@ -24,21 +24,21 @@ func TestMessageCodec(t *testing.T) {
 		parseOnly bool
 	}{
 		{
-			// protocol.md §8.1: Set Session Privilege Level (admin), rqSeq 1.
+			// docs/test-vectors.md vector 1: Set Session Privilege Level (admin), rqSeq 1.
 			name: "set privilege request",
 			wire: "20 18 c8 81 04 3b 04 3c",
 			msg: Message{TargetAddr: AddrBMC, NetFn: NetFnApp, SourceAddr: AddrConsole, Seq: 1,
 				Cmd: CmdSetSessionPrivilege, Data: []byte{0x04}},
 		},
 		{
-			// protocol.md §8.1: the BMC's answer, cc 0, level 4.
+			// docs/test-vectors.md vector 1: the BMC's answer, cc 0, level 4.
 			name: "set privilege response",
 			wire: "81 1c 63 20 04 3b 00 04 9d",
 			msg: Message{TargetAddr: AddrConsole, NetFn: NetFnApp | 1, SourceAddr: AddrBMC, Seq: 1,
 				Cmd: CmdSetSessionPrivilege, Data: []byte{0x00, 0x04}},
 		},
 		{
-			// protocol.md §1.3: freeipmi's Get Channel Auth Caps, rqSeq 0x34>>2 = 13.
+			// FreeIPMI's Get Channel Auth Caps (docs/test-vectors.md), rqSeq 0x34>>2 = 13.
 			name: "auth caps request rqSeq 13",
 			wire: "20 18 c8 81 34 38 8e 04 81",
 			msg: Message{TargetAddr: AddrBMC, NetFn: NetFnApp, SourceAddr: AddrConsole, Seq: 13,
@@ -135,7 +135,7 @@ func TestRMCPHeader(t *testing.T) {
 }
 
 func TestV15Codec(t *testing.T) {
-	// protocol.md §1.3, freeipmi's pre-session Get Channel Auth Caps.
+	// FreeIPMI's pre-session Get Channel Auth Caps (docs/test-vectors.md).
 	frame := hx(t, "06 00 ff 07 | 00 | 00 00 00 00 | 00 00 00 00 | 09 | 20 18 c8 81 34 38 8e 04 81")
 	msg := hx(t, "20 18 c8 81 34 38 8e 04 81")
 	if got := AppendV15(nil, msg); !bytes.Equal(got, frame) {
@@ -242,7 +242,8 @@ func TestHeaderCodec(t *testing.T) {
 		t.Errorf("ParseHeader = %+v, % x", h, area)
 	}
 
-	// protocol.md §8.1: the first in-session packet; the area stops before the trailer.
+	// docs/test-vectors.md vector 1: the first in-session packet; the area
+	// stops before the trailer.
 	kat := hx(t, "06 c0 2f1ab612 03000000 2000"+
 		"2999918eb8e8fa8ab94d7f369693ad20 0861404b407457d687d4aee36c51efcf"+
 		"ffff0207 6898ada88f5d5d398d6e4c03")
@@ -331,7 +332,7 @@ func TestOpenSessionResponseCodec(t *testing.T) {
 		{"suite 17", "09 00 03 00 a4a3a2a0 2f1ab612 " + algs17,
 			OpenSessionResponse{Tag: 9, MaxPrivilege: PrivilegeOperator, ConsoleSessionID: 0xA0A2A3A4, BMCSessionID: 0x12B61A2F,
 				Auth: AuthHMACSHA256, Integrity: IntegrityHMACSHA256128, Conf: ConfAESCBC128}},
-		// ipmi_sim's error form: tag and status only (protocol.md §2.3).
+		// ipmi_sim's error form: tag and status only (docs/bmc-quirks.md).
 		{"error form", "05 11", OpenSessionResponse{Tag: 5, Status: StatusNoCipherSuiteMatch}},
 	}
 	for _, tt := range tests {
@@ -361,7 +362,7 @@ func TestOpenSessionResponseCodec(t *testing.T) {
 	}
 }
 
-// KAT values of protocol.md §8.1 in hex.
+// Known-answer values of docs/test-vectors.md (vector 1) in hex.
 const (
 	katRm    = "39f7e0a0abd008caca9738edce3360f0"
 	katRc    = "fc3a8e2fb5ab2a79a23978bde8cd75f4"
@@ -564,7 +565,7 @@ func TestAuthCapsCodec(t *testing.T) {
 		caps      AuthCaps
 		parseOnly bool
 	}{
-		// pyghmi's fake BMC (protocol.md §2.1).
+		// pyghmi's fake BMC (docs/bmc-quirks.md).
 		{"pyghmi", "01 80 04 02 00 00 00 00", AuthCaps{Channel: 1, IPMI2Ext: true, Status: 0x04, IPMI2: true}, false},
 		{"ipmi_sim with K_g and GUID", "01 97 24 03 57 01 00 aa",
 			AuthCaps{Channel: 1, AuthTypes: 0x17, IPMI2Ext: true, Status: 0x24, IPMI15: true, IPMI2: true, OEMIANA: 0x000157, OEMAux: 0xaa}, false},
@@ -808,7 +809,7 @@ func TestParseBootOptions(t *testing.T) {
 		wire string
 		want BootOptionsResponse
 	}{
-		// pyghmi's BMC answer for boot flags (protocol.md §7).
+		// pyghmi's BMC answer for boot flags (docs/bmc-quirks.md).
 		{"pyghmi flags", "01 05 80 04 00 00 00", BootOptionsResponse{Version: 1, Parameter: 5, Data: hx(t, "80 04 00 00 00")}},
 		{"invalid bit", "01 85 00 00 00 00 00", BootOptionsResponse{Version: 1, Invalid: true, Parameter: 5, Data: hx(t, "00 00 00 00 00")}},
 		{"set in progress", "01 00 01", BootOptionsResponse{Version: 1, Parameter: 0, Data: []byte{1}}},
@@ -842,7 +843,7 @@ func TestActivatePayloadCodec(t *testing.T) {
 		resp      ActivatePayloadResponse
 		parseOnly bool
 	}{
-		// ipmi_sim on port 19625 (protocol.md §5.1).
+		// ipmi_sim on port 19625 (docs/bmc-quirks.md).
 		{"ipmi_sim", "00 00 00 00 20 00 00 40 a9 4c ff ff",
 			ActivatePayloadResponse{InboundSize: 32, OutboundSize: 16384, Port: 19625, VLAN: 0xFFFF}, false},
 		{"fake BMC 623, test mode", "01 00 00 00 03 01 03 01 6f 02 ff ff",
@@ -1184,7 +1185,7 @@ func protect(suite CipherSuite, keys Keys, flags byte, sessionID, seq uint32, ar
 }
 
 // canonicalTrailer is the integrity pad, pad length and next header for an
-// area of n bytes (protocol.md §3.1).
+// area of n bytes (IPMI v2.0 §13.6, Table 13-8).
 func canonicalTrailer(n int) []byte {
 	pad := (4 - (sessionHeaderLen+n+2)%4) % 4
 	return append(bytes.Repeat([]byte{0xFF}, pad), byte(pad), nextHeader)
@@ -1207,7 +1208,7 @@ func TestOpenTrailerAndPadChecks(t *testing.T) {
 	suite, _ := LookupCipherSuite(3)
 	keys := suite3Keys(t)
 	iv := hx(t, "2999918eb8e8fa8ab94d7f369693ad20")
-	// The §8.1 plaintext with its 7-byte pad.
+	// The plaintext of docs/test-vectors.md vector 1 with its 7-byte pad.
 	good := cbcArea(t, keys, iv, hx(t, "2018c881043b043c 01020304050607 07"))
 	const flags = 0xC0 // authenticated, encrypted, IPMI
 	tests := []struct {

@@ -62,7 +62,8 @@ func short(cmd string, data []byte, n int) error {
 // ChannelThis addresses the channel the request arrived on.
 const ChannelThis = 0x0E
 
-// AuthCaps is the Get Channel Authentication Capabilities response (§2.1).
+// AuthCaps is the Get Channel Authentication Capabilities response (IPMI
+// v2.0 §22.13, Table 22-15).
 type AuthCaps struct {
 	Channel   byte
 	AuthTypes byte
@@ -122,7 +123,7 @@ func ParseAuthCaps(d []byte) (AuthCaps, error) {
 }
 
 // CipherSuitesRequest builds Get Channel Cipher Suites request data for one
-// list index, listing by cipher suite (protocol.md §2.10).
+// list index, listing by cipher suite (IPMI v2.0 §22.15).
 func CipherSuitesRequest(index byte) []byte {
 	return []byte{ChannelThis, byte(PayloadIPMI), 0x80 | index&0x3F}
 }
@@ -208,7 +209,7 @@ func (d DeviceID) FirmwareVersion() string {
 	return fmt.Sprintf("%d.%02x", d.FirmwareMajor, d.FirmwareMinor)
 }
 
-// ChassisStatus is the Get Chassis Status response (protocol.md §7).
+// ChassisStatus is the Get Chassis Status response (IPMI v2.0 §28.2).
 type ChassisStatus struct {
 	PowerOn        bool
 	PowerState     byte // byte 0 as sent
@@ -246,7 +247,7 @@ func ParseChassisStatus(d []byte) (ChassisStatus, error) {
 // ChassisAction is the Chassis Control request byte.
 type ChassisAction byte
 
-// Chassis Control actions (protocol.md §7).
+// Chassis Control actions (IPMI v2.0 §28.3).
 const (
 	PowerOff      ChassisAction = 0
 	PowerOn       ChassisAction = 1
@@ -287,7 +288,8 @@ func ParseChassisAction(s string) (ChassisAction, error) {
 // BootDevice is the device selector of boot flags (bits 5:2 of data byte 2).
 type BootDevice byte
 
-// Boot devices (protocol.md §7).
+// Boot devices: the device selector of boot flags, parameter 5 (IPMI v2.0
+// §28.12).
 const (
 	BootNone   BootDevice = 0x0
 	BootPXE    BootDevice = 0x1
@@ -342,7 +344,7 @@ type BootFlags struct {
 	Rest [3]byte
 }
 
-// Boot option parameters (protocol.md §7).
+// Boot option parameters (IPMI v2.0 §28.12, §28.13).
 const (
 	BootParamSetInProgress = 0
 	BootParamInfoAck       = 4
@@ -417,7 +419,7 @@ func ParseBootOptions(d []byte) (BootOptionsResponse, error) {
 }
 
 // ActivatePayloadRequest builds Activate Payload request data for SOL.
-// aux is the auxiliary byte (protocol.md §5.1).
+// aux is the auxiliary byte (IPMI v2.0 §24.1).
 func ActivatePayloadRequest(pt PayloadType, instance, aux byte) []byte {
 	return []byte{byte(pt) & 0x3F, instance & 0x0F, aux, 0, 0, 0}
 }
@@ -427,7 +429,8 @@ func DeactivatePayloadRequest(pt PayloadType, instance byte) []byte {
 	return []byte{byte(pt) & 0x3F, instance & 0x0F, 0, 0, 0, 0}
 }
 
-// ActivatePayloadResponse is Activate Payload's response (protocol.md §5.1).
+// ActivatePayloadResponse is Activate Payload's response (IPMI v2.0 §24.1,
+// Table 24-2).
 type ActivatePayloadResponse struct {
 	Aux          uint32
 	InboundSize  uint16 // largest payload the console may send
@@ -459,7 +462,8 @@ func ParseActivatePayload(d []byte) (ActivatePayloadResponse, error) {
 	}, nil
 }
 
-// PayloadActivation is Get Payload Activation Status' response (§5.3).
+// PayloadActivation is Get Payload Activation Status' response (IPMI v2.0
+// §24.4).
 type PayloadActivation struct {
 	Capacity byte
 	Active   uint16 // bit n: instance n+1 active
@@ -483,7 +487,8 @@ func ParsePayloadActivation(d []byte) (PayloadActivation, error) {
 	return PayloadActivation{Capacity: d[0] & 0x0F, Active: uint16(d[1]) | uint16(d[2])<<8}, nil
 }
 
-// PayloadInstanceInfo is Get Payload Instance Info's response (§5.4).
+// PayloadInstanceInfo is Get Payload Instance Info's response (IPMI v2.0
+// §24.5).
 type PayloadInstanceInfo struct {
 	SessionID uint32 // the BMC's ID of the owning session, 0 if inactive
 	Port      byte

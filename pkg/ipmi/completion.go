@@ -34,7 +34,7 @@ const (
 	CCSubFunctionDisabled CompletionCode = 0xD6
 	CCUnspecified         CompletionCode = 0xFF
 
-	// Activate Payload (protocol.md §5.1).
+	// Activate Payload (IPMI v2.0 §24.1).
 	CCPayloadAlreadyActive    CompletionCode = 0x80
 	CCPayloadDisabled         CompletionCode = 0x81
 	CCPayloadLimitReached     CompletionCode = 0x82

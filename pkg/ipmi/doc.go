@@ -14,7 +14,7 @@
 //	session     session.go, setup.go,     the client: one reader goroutine that
 //	            transport.go              demultiplexes responses and SOL payloads
 //
-// A datagram in a session looks like this (protocol.md §1.4):
+// A datagram in a session looks like this (IPMI v2.0 §13.6, Table 13-8):
 //
 //	RMCP header (4) | 06 | payload type | session ID | seq | length |
 //	payload area (IV ‖ AES-CBC ciphertext when encrypted) |

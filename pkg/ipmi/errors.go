@@ -62,7 +62,7 @@ func (e *StatusError) Unwrap() error { return e.Class }
 func statusClass(s StatusCode) error {
 	switch s {
 	case StatusUnauthorizedName, StatusIllegalParameter, StatusInvalidNameLength:
-		// ipmi_sim answers an unknown user with 0x12 (protocol.md §2.5).
+		// ipmi_sim answers an unknown user with 0x12 (docs/bmc-quirks.md).
 		return ErrAuth
 	case StatusInvalidRole, StatusUnauthorizedRole, StatusNoResourcesForRole:
 		return ErrPrivilege

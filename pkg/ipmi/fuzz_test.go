@@ -488,11 +488,11 @@ func FuzzSessionCipherOpen(f *testing.F) {
 		AuthHMACSHA1:   DeriveKeys(AuthHMACSHA1, []byte("password"), nil, &hs),
 		AuthHMACSHA256: DeriveKeys(AuthHMACSHA256, []byte("password"), nil, &hs),
 	}
-	// Real sealed packets: the §8.1 exchange, and packets sealed here with a
-	// fixed IV for every fuzzed suite.
+	// Real sealed packets: the exchange of docs/test-vectors.md (vector 1),
+	// and packets sealed here with a fixed IV for every fuzzed suite.
 	addHex(f, seedKATReq, seedKATRsp)
-	// The §8.1 payload area alone: with the suite-3 keys it is also a valid
-	// area for the valid-MAC half of the target below.
+	// That exchange's payload area alone: with the suite-3 keys it is also a
+	// valid area for the valid-MAC half of the target below.
 	addHex(f, "2999918eb8e8fa8ab94d7f369693ad20 0861404b407457d687d4aee36c51efcf")
 	iv := bytes.Repeat([]byte{0x42}, 16)
 	for _, id := range fuzzSuites {

@@ -6,7 +6,7 @@ import (
 )
 
 // Handshake holds the values both sides feed into the RAKP computations
-// (protocol.md §2.8).
+// (IPMI v2.0 §13.31).
 type Handshake struct {
 	ConsoleSessionID uint32 // SIDm
 	BMCSessionID     uint32 // SIDc
@@ -56,7 +56,8 @@ func RAKP3Code(alg AuthAlg, password []byte, h *Handshake) []byte {
 }
 
 // KgSet reports whether kg is a real BMC key: nil or all zeros means "use the
-// password", as ipmitool and FreeIPMI treat it (protocol.md §2.8).
+// password", as ipmitool and FreeIPMI treat it (IPMI v2.0 §13.31;
+// docs/client-quirks.md).
 func KgSet(kg []byte) bool {
 	for _, c := range kg {
 		if c != 0 {
@@ -72,7 +73,8 @@ var (
 )
 
 // DeriveKeys computes SIK, K1 and K2. The K1/K2 constants are 20 bytes even
-// for SHA-256 (protocol.md §2.8).
+// for SHA-256, as every client has them (IPMI v2.0 §13.31, §13.32;
+// docs/test-vectors.md).
 func DeriveKeys(alg AuthAlg, password, kg []byte, h *Handshake) Keys {
 	if alg == AuthNone {
 		return Keys{}

@@ -16,7 +16,7 @@ func unhex(t testing.TB, s string) []byte {
 	return b
 }
 
-// kat81 is the live exchange of protocol.md §8.1.
+// kat81 is the live exchange of docs/test-vectors.md (vector 1).
 func kat81(t testing.TB) Handshake {
 	h := Handshake{ConsoleSessionID: 0xA0A2A3A4, BMCSessionID: 0x12B61A2F, Role: 0x14, Username: []byte("admin")}
 	copy(h.ConsoleRandom[:], unhex(t, "39f7e0a0abd008caca9738edce3360f0"))
@@ -35,7 +35,7 @@ func TestKnownAnswerKeys(t *testing.T) {
 		rakp2, rakp3, sik, k1, k2, icv string
 	}{
 		{
-			name:  "suite 3 (§8.1)",
+			name:  "suite 3 (vector 1)",
 			alg:   AuthHMACSHA1,
 			rakp2: "1afeb5aaa73ac93ca7be6eae5272a4eede19ce34",
 			rakp3: "419719d283a4ceb6533ca5efa8fa0b4dfcb19146",
@@ -45,7 +45,7 @@ func TestKnownAnswerKeys(t *testing.T) {
 			icv:   "214bf76f453d84d409b67583",
 		},
 		{
-			name:  "suite 17 (§8.2)",
+			name:  "suite 17 (vector 2)",
 			alg:   AuthHMACSHA256,
 			rakp2: "d1ef69028f513d613d3ef89d86bf047bf77b876577c381bf51a4cfc0cf6ed22b",
 			rakp3: "b7720db1f7c92a307b8bf1aed48e0d3bc219b5e55d6073cd3a92b531fba5195f",
@@ -55,7 +55,7 @@ func TestKnownAnswerKeys(t *testing.T) {
 			icv:   "ae2dfbd941ecf591b985e0ca93cf5001",
 		},
 		{
-			name:  "K_g (§8.3)",
+			name:  "K_g (vector 3)",
 			alg:   AuthHMACSHA1,
 			kg:    []byte("0123456789abcdefghij"),
 			rakp2: "1afeb5aaa73ac93ca7be6eae5272a4eede19ce34",

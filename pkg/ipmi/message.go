@@ -12,13 +12,14 @@ const (
 	NetFnTransport NetFn = 0x0C
 )
 
-// Addresses used on the LAN channel (protocol.md §1.5).
+// Addresses used on the LAN channel (IPMI v2.0 §5.5: the BMC, and the
+// software ID of a remote console).
 const (
 	AddrBMC     = 0x20
 	AddrConsole = 0x81
 )
 
-// Message is an IPMI message (protocol.md §1.5). For a request the target is
+// Message is an IPMI message (IPMI v2.0 §13.8). For a request the target is
 // the BMC (0x20) and the source the console (0x81); a response swaps them and
 // its Data starts with the completion code.
 type Message struct {

@@ -6,7 +6,7 @@ import (
 )
 
 // StatusCode is an RMCP+ status code carried in Open Session and RAKP
-// messages (protocol.md §2.7).
+// messages (IPMI v2.0 §13.24, Table 13-15).
 type StatusCode uint8
 
 // RMCP+ status codes.
@@ -61,7 +61,8 @@ func (c StatusCode) String() string {
 	return fmt.Sprintf("0x%02x", uint8(c))
 }
 
-// OpenSessionRequest is the RMCP+ Open Session Request (payload 0x10, §2.2).
+// OpenSessionRequest is the RMCP+ Open Session Request (payload 0x10, IPMI
+// v2.0 §13.17).
 type OpenSessionRequest struct {
 	Tag              byte
 	MaxPrivilege     Privilege // 0 = highest the suite allows
@@ -123,8 +124,8 @@ func ParseOpenSessionRequest(b []byte) (OpenSessionRequest, error) {
 	return m, nil
 }
 
-// OpenSessionResponse is payload 0x11 (§2.3). On a non-zero status only Tag
-// and Status are on the wire.
+// OpenSessionResponse is payload 0x11 (IPMI v2.0 §13.18). On a non-zero
+// status only Tag and Status are on the wire.
 type OpenSessionResponse struct {
 	Tag              byte
 	Status           StatusCode
@@ -181,7 +182,7 @@ func ParseOpenSessionResponse(b []byte) (OpenSessionResponse, error) {
 	return m, nil
 }
 
-// RAKP1 is payload 0x12 (§2.4).
+// RAKP1 is payload 0x12 (IPMI v2.0 §13.20).
 type RAKP1 struct {
 	Tag           byte
 	BMCSessionID  uint32
@@ -214,7 +215,7 @@ func ParseRAKP1(b []byte) (RAKP1, error) {
 	return m, nil
 }
 
-// RAKP2 is payload 0x13 (§2.5).
+// RAKP2 is payload 0x13 (IPMI v2.0 §13.21).
 type RAKP2 struct {
 	Tag              byte
 	Status           StatusCode
@@ -258,7 +259,7 @@ func ParseRAKP2(b []byte) (RAKP2, error) {
 	return m, nil
 }
 
-// RAKP3 is payload 0x14 (§2.6).
+// RAKP3 is payload 0x14 (IPMI v2.0 §13.22).
 type RAKP3 struct {
 	Tag          byte
 	Status       StatusCode
@@ -281,7 +282,7 @@ func ParseRAKP3(b []byte) (RAKP3, error) {
 	return RAKP3{Tag: b[0], Status: StatusCode(b[1]), BMCSessionID: binary.LittleEndian.Uint32(b[4:]), AuthCode: b[8:]}, nil
 }
 
-// RAKP4 is payload 0x15 (§2.6).
+// RAKP4 is payload 0x15 (IPMI v2.0 §13.23).
 type RAKP4 struct {
 	Tag              byte
 	Status           StatusCode

@@ -6,7 +6,8 @@ import (
 	"fmt"
 )
 
-// RMCP framing (protocol.md §1.1–§1.3).
+// RMCP framing (IPMI v2.0 §13.1.3). ipmi_sim drops a datagram whose RMCP
+// sequence number is not 0xFF (docs/bmc-quirks.md).
 const (
 	rmcpVersion = 0x06
 	rmcpNoAck   = 0xFF // RMCP sequence number meaning "no RMCP ACK"; ipmi_sim drops anything else
@@ -49,7 +50,7 @@ func ParseRMCPHeader(b []byte) (class byte, rest []byte, err error) {
 	return b[3] & 0x1F, b[rmcpHeaderLen:], nil
 }
 
-// ASF presence ping/pong (protocol.md §1.2).
+// ASF presence ping/pong (IPMI v2.0 §13.2.3, §13.2.4).
 const (
 	asfIANA        = 4542
 	asfTypePing    = 0x80
@@ -105,7 +106,8 @@ func ParseASF(b []byte) (ASFMessage, error) {
 }
 
 // IPMI 1.5 session-less frames carry Get Channel Authentication Capabilities
-// before any session exists (protocol.md §1.3). Only auth type "none" with
+// before any session exists (IPMI v2.0 §13.6, Table 13-8: the IPMI v1.5
+// session header). Only auth type "none" with
 // session ID 0 is produced or accepted here.
 
 // AppendV15 appends a whole IPMI 1.5 session-less datagram carrying msg,

@@ -548,7 +548,8 @@ func (s *Session) handle(b []byte) {
 		}
 		return
 	}
-	// Only authentic packets move the window (protocol.md §3).
+	// Only authentic packets move the window: a forged sequence number must
+	// not shift it (ipmi_sim and go-ipmi's BMC do the same).
 	in.window.Accept(h.Seq)
 	s.st.received.Add(1)
 	if h.PayloadType == PayloadRAKP4 {

@@ -8,7 +8,8 @@ import (
 	"strings"
 )
 
-// AuthAlg is an RMCP+ authentication (RAKP) algorithm (protocol.md §2.2).
+// AuthAlg is an RMCP+ authentication (RAKP) algorithm (IPMI v2.0 §13.28,
+// Table 13-17).
 type AuthAlg uint8
 
 // IntegrityAlg is an RMCP+ integrity algorithm.
@@ -18,7 +19,7 @@ type IntegrityAlg uint8
 type ConfAlg uint8
 
 // Algorithms implemented here. MD5 and xRC4 variants are deliberately absent:
-// the peers disagree on how to key them (protocol.md §9.2).
+// the peers disagree on how to key them (docs/bmc-quirks.md, ipmi_sim).
 const (
 	AuthNone       AuthAlg = 0
 	AuthHMACSHA1   AuthAlg = 1
@@ -54,7 +55,8 @@ func (a AuthAlg) codeLen() int {
 }
 
 // icvLen is the length of the RAKP 4 integrity check value: it follows the
-// authentication algorithm, not the integrity one (protocol.md §2.8).
+// authentication algorithm, not the integrity one (IPMI v2.0 §13.23, §13.31;
+// ipmitool, FreeIPMI and go-ipmi agree).
 func (a AuthAlg) icvLen() int {
 	switch a {
 	case AuthHMACSHA1:
@@ -87,7 +89,7 @@ func (a IntegrityAlg) hash() func() hash.Hash {
 	return nil
 }
 
-// authCodeLen is the length of the per-packet auth code (protocol.md §3.1).
+// authCodeLen is the length of the per-packet auth code (IPMI v2.0 §13.28.4).
 func (a IntegrityAlg) authCodeLen() int {
 	switch a {
 	case IntegrityHMACSHA1_96:
@@ -120,7 +122,7 @@ func (a ConfAlg) String() string {
 	return fmt.Sprintf("confidentiality-%d", uint8(a))
 }
 
-// CipherSuite is a standard cipher suite (protocol.md §2.9).
+// CipherSuite is a standard cipher suite (IPMI v2.0 §22.15.2, Table 22-19).
 type CipherSuite struct {
 	ID        uint8
 	Auth      AuthAlg
@@ -174,7 +176,7 @@ func (s CipherSuite) String() string {
 // Privilege is an IPMI privilege level.
 type Privilege uint8
 
-// Privilege levels (protocol.md §2.4).
+// Privilege levels (IPMI v2.0 §6.8; in RAKP 1, §13.20).
 const (
 	PrivilegeCallback      Privilege = 1
 	PrivilegeUser          Privilege = 2

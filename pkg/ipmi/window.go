@@ -2,7 +2,7 @@ package ipmi
 
 // SeqWindow checks inbound session sequence numbers. A packet is accepted
 // when its number lies from 16 below to 15 above the highest number accepted
-// so far (the window two BMC implementations enforce, protocol.md §1.4) and
+// so far (the window ipmi_sim and go-ipmi's BMC enforce: docs/bmc-quirks.md) and
 // has not been accepted before; 0 is never valid. The first number accepted
 // sets the window, since peers differ in where they start.
 //

@@ -8,7 +8,8 @@ import (
 
 // FuzzParsePacket: decoding noDeadline panics, short payloads are errors, and a
 // decoded packet re-encodes to the same bytes except for the reserved high
-// nibbles of bytes 0 and 1 (§6.1: bits 7:4 reserved), which are dropped.
+// nibbles of bytes 0 and 1 (IPMI v2.0 §15.9, Table 15-2: bits 7:4
+// reserved), which are dropped.
 func FuzzParsePacket(f *testing.F) {
 	for _, seed := range [][]byte{
 		nil,

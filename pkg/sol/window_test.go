@@ -553,7 +553,7 @@ func TestWindowReceive(t *testing.T) {
 		{"limited room: partial delivery, ACK of the accepted count", 255, func(s *script) {
 			s.recv(0, Packet{Seq: 1, Data: bs("abcdefgh")}, 3, "abc", 0)
 			s.poll(0, Packet{AckSeq: 1, Accepted: 3})
-			// The BMC sends the rest under its next number (§6.3).
+			// The BMC sends the rest under its next number (docs/bmc-quirks.md).
 			s.recv(5, Packet{Seq: 2, Data: bs("defgh")}, 10, "defgh", 0)
 			s.poll(5, Packet{AckSeq: 2, Accepted: 5})
 		}},
@@ -692,9 +692,9 @@ func TestWindowStatusFlapping(t *testing.T) {
 // bmcModel is a stop-and-wait BMC in a few lines: it accepts every console
 // packet (a number equal to the last one is a duplicate: ACKed again, data
 // dropped) and sends its own output one packet at a time, retransmitting
-// under the same number, re-reading its buffer like ipmi_sim (§6.4) so a
+// under the same number, re-reading its buffer like ipmi_sim so a
 // retransmission may carry extra bytes, and sending the unaccepted rest of a
-// partial ACK under the next number (§6.3).
+// partial ACK under the next number (docs/bmc-quirks.md, ipmi_sim).
 type bmcModel struct {
 	got           []byte // console input, in order
 	lastIn        byte
@@ -900,8 +900,8 @@ func TestWindowLossyExchange(t *testing.T) {
 
 // TestWindowPartialAckThenCopy: once the window has sent an ACK for fewer
 // characters than a packet carried, the BMC resends the rest under its next
-// number (§6.3: ipmi_sim "sends the remainder at once with the next seq";
-// the window itself relies on this). If a copy of the partially ACKed packet
+// number (ipmi_sim sends the rest at once under its next number:
+// docs/bmc-quirks.md; the window itself relies on this). If a copy of the partially ACKed packet
 // then arrives (a duplicate datagram, or a BMC retransmission that crossed
 // the ACK) with room, Receive delivers the unaccepted tail from the copy and
 // ACKs it; the remainder packet then delivers the same bytes again.

@@ -17,7 +17,7 @@ injects known text on demand (unpaced, or paced like a 9600 bps line).
 
 Every client session gets a freshly started BMC, so no client inherits
 another's state (ipmi_sim keeps SOL sequence numbers and retransmission
-timers across sessions, protocol.md section 10).
+timers across sessions, docs/bmc-quirks.md).
 
 Each session is measured from outside: output bytes are read from the
 client's stdout (a pipe for ghmicons and the pyghmi script, the master side
