@@ -71,7 +71,7 @@ func (b *bmc) events(kind, detail string) []time.Time {
 	defer b.mu.Unlock()
 	var out []time.Time
 	for _, te := range b.evs {
-		if te.e.Kind == kind && (detail == "" || te.e.Detail == detail) {
+		if string(te.e.Kind) == kind && (detail == "" || te.e.Detail == detail) {
 			out = append(out, te.at)
 		}
 	}
