@@ -97,7 +97,7 @@ func (e *bmcEvents) count(kind string) int {
 	defer e.mu.Unlock()
 	n := 0
 	for _, ev := range e.list {
-		if ev.Kind == kind {
+		if string(ev.Kind) == kind {
 			n++
 		}
 	}
@@ -126,7 +126,7 @@ func (e *bmcEvents) times(kind string) []time.Time {
 	defer e.mu.Unlock()
 	var ts []time.Time
 	for i, ev := range e.list {
-		if ev.Kind == kind {
+		if string(ev.Kind) == kind {
 			ts = append(ts, e.at[i])
 		}
 	}
