@@ -112,7 +112,8 @@ func Admin() ipmi.Config {
 // serves in memory, on a memnet network of its own at "bmc", unless an
 // option says otherwise. It fails the test if it cannot listen.
 //
-// cfg.OnEvent, if set, is called after the event is recorded. If
+// cfg.OnEvent, if set, is called after the event is recorded (it must not
+// call the BMC's Events: the server lock is held). If
 // cfg.SOL.Host is nil, the host is a recording Host (BMC.Host).
 func New(t testing.TB, cfg fakebmc.Config, opts ...Option) *BMC {
 	t.Helper()
@@ -150,6 +151,7 @@ func New(t testing.TB, cfg fakebmc.Config, opts ...Option) *BMC {
 		b.Link = impair.Wrap(sock, o.in)
 	}
 	b.Server = fakebmc.New(cfg)
+	b.Events.barrier = func() { b.Server.Stats() }
 	go b.Server.Serve(b.Link) //nolint:errcheck // Close ends it
 	t.Cleanup(func() { b.Server.Close() })
 	return b

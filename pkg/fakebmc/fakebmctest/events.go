@@ -11,14 +11,21 @@ import (
 )
 
 // Events records a BMC's events (its Config.OnEvent) as they happen and
-// lets a test count them and wait for them. It is safe for concurrent use.
+// lets a test count them and wait for them. What it returns includes every
+// event of what the BMC has done so far, as Server.Events does: an event
+// of a request is in by the time its answer reaches the console. It is safe
+// for concurrent use, but not from Config.OnEvent.
 type Events struct {
+	// barrier returns once the server has finished handling what it is
+	// handling (it takes the server lock, under which events happen).
+	barrier func()
+
 	mu      sync.Mutex
 	list    []fakebmc.Event // append-only: a prefix can be read without mu
 	changed chan struct{}   // closed, and replaced, at each event
 }
 
-func newEvents() *Events { return &Events{changed: make(chan struct{})} }
+func newEvents() *Events { return &Events{barrier: func() {}, changed: make(chan struct{})} }
 
 // add is the server's OnEvent: called with the server lock held, so it only
 // records and wakes.
@@ -33,6 +40,9 @@ func (e *Events) add(ev fakebmc.Event) {
 // snapshot returns the events so far (not to be appended to) and the
 // channel closed at the next one.
 func (e *Events) snapshot() ([]fakebmc.Event, <-chan struct{}) {
+	// The server answers a request before it records what the request
+	// did (Close Session's session-close, say), all under its lock.
+	e.barrier()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.list[:len(e.list):len(e.list)], e.changed

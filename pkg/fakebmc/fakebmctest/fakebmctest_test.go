@@ -232,28 +232,45 @@ func (c *countConn) WriteTo(p []byte, a net.Addr) (int, error) {
 	return c.PacketConn.WriteTo(p, a)
 }
 
-// A test's own OnEvent still sees every event, after it is recorded.
+// A test's own OnEvent still sees every event, in order.
 func TestOnEventChained(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
-		var seen []fakebmc.EventKind
-		var b *fakebmctest.BMC
-		b = fakebmctest.New(t, fakebmc.Config{OnEvent: func(e fakebmc.Event) {
+		var seen []fakebmc.Event
+		b := fakebmctest.New(t, fakebmc.Config{OnEvent: func(e fakebmc.Event) {
 			mu.Lock()
 			defer mu.Unlock()
-			if n := b.Events.Count(e.Kind); n == 0 {
-				t.Errorf("%s passed on before it was recorded", e.Kind)
-			}
-			seen = append(seen, e.Kind)
+			seen = append(seen, e)
 		}})
 		b.Session(t, fakebmctest.Admin())
 		synctest.Wait()
+		all := b.Events.All()
 		mu.Lock()
 		defer mu.Unlock()
-		if len(seen) != len(b.Events.All()) || seen[0] != fakebmc.EventSessionOpen {
-			t.Errorf("OnEvent saw %v; recorded %v", seen, b.Events.All())
+		if len(seen) != len(all) || len(all) < 2 || all[0].Kind != fakebmc.EventSessionOpen {
+			t.Fatalf("OnEvent saw %v; recorded %v", seen, all)
+		}
+		for i := range all {
+			if seen[i] != all[i] {
+				t.Errorf("event %d: OnEvent saw %v, recorded %v", i, seen[i], all[i])
+			}
 		}
 	})
+}
+
+// An event is in by the time the console has the answer to its request,
+// even though the BMC records it after answering (Close Session).
+func TestEventOfAnAnsweredRequestIsIn(t *testing.T) {
+	b := fakebmctest.New(t, fakebmc.Config{}, fakebmctest.UDP(""))
+	for i := range 20 {
+		s := b.Session(t, fakebmctest.Admin())
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n := b.Events.Count(fakebmc.EventSessionClose); n != i+1 {
+			t.Fatalf("%d session-close events after %d Close Session answered", n, i+1)
+		}
+	}
 }
 
 // fakeTB records Fatalf instead of stopping the test, to check what the
