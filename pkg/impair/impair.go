@@ -195,8 +195,16 @@ func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		c.stats.Dropped++
 		return len(b), nil
 	}
-	pkt := append([]byte(nil), b...)
+	// The caller's buffer goes on as it is unless it is to be changed or
+	// kept (corrupted, held back, delayed): a clean Conn costs no copy.
+	pkt, owned := b, false
+	own := func() {
+		if !owned {
+			pkt, owned = append([]byte(nil), b...), true
+		}
+	}
 	if w.chance(w.cfg.Corrupt) {
+		own()
 		c.corrupt(w, pkt)
 	}
 	copies := 1
@@ -209,11 +217,15 @@ func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		if hold <= 0 {
 			hold = 20 * time.Millisecond
 		}
+		own()
 		h := &heldPacket{b: pkt, addr: addr}
 		h.timer = time.AfterFunc(hold, func() { c.flushHeld(h) })
 		c.held = h
 		c.stats.Reordered++
 		return len(b), nil
+	}
+	if w.cfg.Delay > 0 {
+		own()
 	}
 	for range copies {
 		c.send(pkt, addr)

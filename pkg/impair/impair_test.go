@@ -2,6 +2,7 @@ package impair
 
 import (
 	"bytes"
+	"net"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -179,5 +180,39 @@ func TestWrapEachDirectionsAreIndependent(t *testing.T) {
 	c := Wrap(nil, Config{Drop: 0.5, Seed: 2})
 	if c.read.rng != c.write.rng {
 		t.Error("Wrap gave the directions generators of their own")
+	}
+}
+
+// discardConn takes datagrams and keeps nothing.
+type discardConn struct{ net.PacketConn }
+
+func (discardConn) WriteTo(b []byte, _ net.Addr) (int, error) { return len(b), nil }
+
+// Without faults a Conn passes the caller's buffer on: no copy per datagram
+// (a fakebmctest BMC always has one, and benchmarks count allocations).
+func TestCleanWriteDoesNotCopy(t *testing.T) {
+	c := Wrap(discardConn{}, Config{Seed: 1})
+	b := make([]byte, 300)
+	if n := testing.AllocsPerRun(100, func() { c.WriteTo(b, nil) }); n != 0 {
+		t.Errorf("%v allocations per clean write, want 0", n)
+	}
+}
+
+// A datagram held back or delayed is a copy: the caller reuses its buffer
+// at once.
+func TestHeldDatagramsAreCopies(t *testing.T) {
+	for _, cfg := range []Config{{Reorder: 1, ReorderHold: time.Second}, {Delay: time.Second}} {
+		synctest.Test(t, func(t *testing.T) {
+			c, peer := pair(t, cfg)
+			defer c.Close()
+			defer peer.Close()
+			b := []byte("first")
+			c.WriteTo(b, peer.LocalAddr())
+			copy(b, "XXXXX")
+			buf := make([]byte, 16)
+			if n, _ := peer.Read(buf); string(buf[:n]) != "first" {
+				t.Errorf("%+v: got %q, want what was written", cfg, buf[:n])
+			}
+		})
 	}
 }
