@@ -127,7 +127,8 @@ type Server struct {
 	hookCancel context.CancelFunc
 	hooks      sync.WaitGroup
 
-	serveDone chan struct{}
+	serveDone chan struct{} // closed when Serve returns
+	serveOnce sync.Once
 }
 
 // New returns a server for cfg; call Serve to run it.
@@ -168,9 +169,19 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("fakebmc: %w", err)
 	}
 	s := New(cfg)
-	s.pc = pc
-	go s.Serve(pc) //nolint:errcheck // Close ends it
+	s.Start(pc)
 	return s, nil
+}
+
+// Start serves pc in the background, as Serve does, and returns at once:
+// Addr is pc's address from now on. Close stops it.
+func (s *Server) Start(pc net.PacketConn) {
+	s.mu.Lock()
+	if !s.closed {
+		s.pc = pc
+	}
+	s.mu.Unlock()
+	go s.Serve(pc) //nolint:errcheck // Close ends it
 }
 
 // Chassis returns the simulated machine.
@@ -214,6 +225,9 @@ func (s *Server) event(kind EventKind, id uint32, detail string) {
 
 // Serve handles datagrams from pc until Close or a read error. It closes pc.
 func (s *Server) Serve(pc net.PacketConn) error {
+	// Close waits for serveDone once it has seen pc (Start sets it before
+	// this runs): close it on every way out.
+	defer s.serveOnce.Do(func() { close(s.serveDone) })
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -222,7 +236,6 @@ func (s *Server) Serve(pc net.PacketConn) error {
 	}
 	s.pc = pc
 	s.mu.Unlock()
-	defer close(s.serveDone)
 	buf := make([]byte, 65536)
 	for {
 		n, from, err := pc.ReadFrom(buf)

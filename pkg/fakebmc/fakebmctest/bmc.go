@@ -15,9 +15,9 @@ import (
 // BMC is a simulated BMC serving for one test. Its fields are set by New
 // and are not to be changed.
 type BMC struct {
-	// Server is the simulated BMC: Chassis, SetInputStall, Stats, Close
-	// (it is closed when the test ends; a test may close it sooner, as a
-	// BMC that reboots).
+	// Server is the simulated BMC: Addr, Chassis, SetInputStall, Stats,
+	// Close (it is closed when the test ends; a test may close it sooner,
+	// as a BMC that reboots).
 	Server *fakebmc.Server
 	// Addr is where consoles reach it: its memnet address ("bmc") or its
 	// UDP host:port.
@@ -152,7 +152,7 @@ func New(t testing.TB, cfg fakebmc.Config, opts ...Option) *BMC {
 	}
 	b.Server = fakebmc.New(cfg)
 	b.Events.barrier = func() { b.Server.Stats() }
-	go b.Server.Serve(b.Link) //nolint:errcheck // Close ends it
+	b.Server.Start(b.Link)
 	t.Cleanup(func() { b.Server.Close() })
 	return b
 }

@@ -26,7 +26,7 @@ import (
 func TestInMemoryUnderSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := fakebmctest.New(t, fakebmc.Config{})
-		if b.Addr != "bmc" || b.Network() == nil {
+		if b.Addr != "bmc" || b.Server.Addr() != "bmc" || b.Network() == nil {
 			t.Fatalf("addr %q, network %v: want bmc on a memnet network", b.Addr, b.Network())
 		}
 		start := time.Now()
@@ -66,7 +66,7 @@ func TestInMemoryUnderSynctest(t *testing.T) {
 // same way a test that sets up its own session would.
 func TestOverUDP(t *testing.T) {
 	b := fakebmctest.New(t, fakebmc.Config{}, fakebmctest.UDP(""))
-	if b.Network() != nil || !strings.HasPrefix(b.Addr, "127.0.0.1:") {
+	if b.Network() != nil || !strings.HasPrefix(b.Addr, "127.0.0.1:") || b.Server.Addr() != b.Addr {
 		t.Fatalf("addr %q, network %v: want a UDP port on 127.0.0.1", b.Addr, b.Network())
 	}
 	s, err := ipmi.NewSession(context.Background(), b.Transport(t), fakebmctest.Admin())
