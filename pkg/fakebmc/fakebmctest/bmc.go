@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
@@ -13,7 +14,7 @@ import (
 )
 
 // BMC is a simulated BMC serving for one test. Its fields are set by New
-// and are not to be changed.
+// (Server and Link again by Restart) and are not to be changed.
 type BMC struct {
 	// Server is the simulated BMC: Addr, Chassis, SetInputStall, Stats,
 	// Close (it is closed when the test ends; a test may close it sooner,
@@ -32,7 +33,10 @@ type BMC struct {
 	// it), Stats.
 	Link *impair.Conn
 
-	net *memnet.Network // nil when serving on UDP
+	net     *memnet.Network // nil when serving on UDP
+	opts    options
+	cfg     fakebmc.Config // as served: host and OnEvent filled in
+	current atomic.Pointer[fakebmc.Server]
 }
 
 // Option changes how New serves a BMC.
@@ -113,18 +117,17 @@ func Admin() ipmi.Config {
 // option says otherwise. It fails the test if it cannot listen.
 //
 // cfg.OnEvent, if set, is called after the event is recorded (it must not
-// call the BMC's Events: the server lock is held). If
-// cfg.SOL.Host is nil, the host is a recording Host (BMC.Host).
+// call the BMC's Events: the server lock is held). If cfg.SOL.Host is nil,
+// the host is a recording Host (BMC.Host).
 func New(t testing.TB, cfg fakebmc.Config, opts ...Option) *BMC {
 	t.Helper()
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
 	b := &BMC{Events: newEvents()}
+	for _, opt := range opts {
+		opt(&b.opts)
+	}
 	if cfg.SOL.Host == nil {
 		b.Host = NewHost()
-		b.Host.Echo = !o.noEcho
+		b.Host.Echo = !b.opts.noEcho
 		cfg.SOL.Host = b.Host
 	}
 	if then := cfg.OnEvent; then != nil {
@@ -135,12 +138,21 @@ func New(t testing.TB, cfg fakebmc.Config, opts ...Option) *BMC {
 	} else {
 		cfg.OnEvent = b.Events.add
 	}
-	pc, err := b.listen(&o)
+	b.cfg = cfg
+	b.Events.barrier = func() { b.current.Load().Stats() }
+	pc, err := b.listen()
 	if err != nil {
 		t.Fatalf("fakebmctest: %v", err)
 		return nil
 	}
 	b.Addr = pc.LocalAddr().String()
+	b.serve(t, pc)
+	return b
+}
+
+// serve runs a new server on pc.
+func (b *BMC) serve(t testing.TB, pc net.PacketConn) {
+	o := &b.opts
 	sock := pc
 	if o.wrap != nil {
 		sock = o.wrap(pc)
@@ -150,18 +162,21 @@ func New(t testing.TB, cfg fakebmc.Config, opts ...Option) *BMC {
 	} else {
 		b.Link = impair.Wrap(sock, o.in)
 	}
-	b.Server = fakebmc.New(cfg)
-	b.Events.barrier = func() { b.Server.Stats() }
-	b.Server.Start(b.Link)
-	t.Cleanup(func() { b.Server.Close() })
-	return b
+	srv := fakebmc.New(b.cfg)
+	b.Server = srv
+	b.current.Store(srv)
+	srv.Start(b.Link)
+	t.Cleanup(func() { srv.Close() })
 }
 
-func (b *BMC) listen(o *options) (net.PacketConn, error) {
+func (b *BMC) listen() (net.PacketConn, error) {
+	o := &b.opts
 	switch o.where {
 	case whereUDP:
 		addr := o.udpAddr
-		if addr == "" {
+		if b.Addr != "" {
+			addr = b.Addr // restarting: the port it had
+		} else if addr == "" {
 			addr = "127.0.0.1:0"
 		}
 		pc, err := net.ListenPacket("udp", addr)
@@ -175,8 +190,33 @@ func (b *BMC) listen(o *options) (net.PacketConn, error) {
 		b.net = o.net
 		return o.net.Listen(o.addr)
 	}
-	b.net = &memnet.Network{}
+	if b.net == nil {
+		b.net = &memnet.Network{}
+	}
 	return b.net.Listen("bmc")
+}
+
+// Restart reboots the BMC: it closes the server, so that every session is
+// gone, and serves a new one with the same configuration at the same
+// address, with the same host (the machine stays up while its BMC
+// reboots), the same Events (they go on: a test counts activations across
+// the reboot) and a new Link with the same faults from their seed. Server
+// and Link are the new ones afterwards; a chassis of its own starts powered
+// on, unless Config.Chassis named one. It fails the test if the address
+// cannot be taken again.
+func (b *BMC) Restart(t testing.TB) {
+	t.Helper()
+	if b.opts.where == wherePC {
+		t.Fatalf("fakebmctest: the BMC at %s serves a conn of the test's (PacketConn): it cannot be restarted", b.Addr)
+		return
+	}
+	b.Server.Close()
+	pc, err := b.listen()
+	if err != nil {
+		t.Fatalf("fakebmctest: restarting: %v", err)
+		return
+	}
+	b.serve(t, pc)
 }
 
 // NewRack starts n simulated BMCs serving cfg on one memnet network, at

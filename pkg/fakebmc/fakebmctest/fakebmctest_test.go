@@ -101,6 +101,52 @@ func TestRestartAtSameAddress(t *testing.T) {
 	again.Session(t, fakebmctest.Admin())
 }
 
+// Restart reboots the BMC in place: sessions gone, same address, same host
+// and event log, the faults from their seed again.
+func TestRestart(t *testing.T) {
+	restart := func(t *testing.T, opts ...fakebmctest.Option) {
+		b := fakebmctest.New(t, fakebmc.Config{}, append(opts, fakebmctest.Impair(impair.Config{Seed: 3}))...)
+		addr, host, oldSrv, oldLink := b.Addr, b.Host, b.Server, b.Link
+		cfg := fakebmctest.Admin()
+		cfg.Retries = -1
+		cfg.Timeout = 100 * time.Millisecond
+		s := b.Session(t, cfg)
+		b.Link.SetSilent(true)
+		b.Restart(t)
+		if b.Addr != addr || b.Host != host || b.Server == oldSrv || b.Link == oldLink {
+			t.Fatalf("after Restart: addr %s, host %p, server %p, link %p; before %s, %p, %p, %p",
+				b.Addr, b.Host, b.Server, b.Link, addr, host, oldSrv, oldLink)
+		}
+		if b.Server.Addr() != addr {
+			t.Errorf("the new server serves %s, want %s", b.Server.Addr(), addr)
+		}
+		if _, err := s.GetDeviceID(context.Background()); !errors.Is(err, ipmi.ErrNoResponse) {
+			t.Errorf("the old session after a reboot: %v, want no answer", err)
+		}
+		// A fresh link: not silent.
+		b.Session(t, fakebmctest.Admin())
+		if n := b.Events.Count(fakebmc.EventSessionOpen); n != 2 {
+			t.Errorf("%d session-open events across the reboot, want 2", n)
+		}
+	}
+	t.Run("memory", func(t *testing.T) { synctest.Test(t, func(t *testing.T) { restart(t) }) })
+	t.Run("UDP", func(t *testing.T) { restart(t, fakebmctest.UDP("")) })
+	b := fakebmctest.New(t, fakebmc.Config{}, fakebmctest.PacketConn(mustListen(t)))
+	ft := &fakeTB{TB: t}
+	b.Restart(ft)
+	if len(ft.failures) != 1 || !strings.Contains(ft.failures[0], "cannot be restarted") {
+		t.Errorf("restarting a BMC on the test's own conn: %q", ft.failures)
+	}
+}
+
+func mustListen(t *testing.T) net.PacketConn {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pc
+}
+
 // The recording host keeps input, counts BREAKs, echoes unless NoEcho, and
 // writes what the test gives it.
 func TestRecordingHost(t *testing.T) {
