@@ -184,6 +184,9 @@ func TestRecordingHost(t *testing.T) {
 					t.Fatal(err)
 				}
 				b.Host.WaitBreaks(t, time.Second, 1)
+				if start := time.Now(); b.Host.AwaitBreaks(time.Second, 2) || time.Since(start) != time.Second {
+					t.Errorf("AwaitBreaks(2) true, or false before its bound, with one BREAK sent")
+				}
 				if b.Host.Breaks() != 1 || b.Events.Count(fakebmc.EventBreak) != 1 {
 					t.Errorf("%d breaks at the host, %d break events; want 1, 1", b.Host.Breaks(), b.Events.Count(fakebmc.EventBreak))
 				}

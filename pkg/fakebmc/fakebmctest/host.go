@@ -12,8 +12,8 @@ import (
 // Host is a recording fakebmc.Host: it keeps every byte of console input it
 // receives, counts the BREAKs consoles send, echoes the input back if Echo
 // is set, and writes what the test gives it (Write, SendBreak) as host
-// output. A test waits on it with Await, WaitInput and WaitBreaks. It is
-// safe for concurrent use.
+// output. A test waits on it with Await and WaitInput (input), AwaitBreaks
+// and WaitBreaks. It is safe for concurrent use.
 //
 // One Host serves one BMC at a time; it may serve another after that one
 // closed (a BMC restarted), keeping what it recorded.
@@ -156,11 +156,16 @@ func (h *Host) WaitInput(t testing.TB, d time.Duration, n int) []byte {
 	return in
 }
 
-// WaitBreaks waits until consoles have sent at least n BREAKs, within d,
-// and fails the test otherwise.
+// AwaitBreaks waits until consoles have sent at least n BREAKs, at most d
+// (no bound if d <= 0), and reports whether they have.
+func (h *Host) AwaitBreaks(d time.Duration, n int) bool {
+	return h.wait(d, func() bool { return h.breaks >= n })
+}
+
+// WaitBreaks is AwaitBreaks that fails the test if the BREAKs do not come.
 func (h *Host) WaitBreaks(t testing.TB, d time.Duration, n int) {
 	t.Helper()
-	if !h.wait(d, func() bool { return h.breaks >= n }) {
+	if !h.AwaitBreaks(d, n) {
 		t.Fatalf("the host got %d BREAKs within %v, want %d", h.Breaks(), d, n)
 	}
 }
