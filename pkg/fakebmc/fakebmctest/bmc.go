@@ -262,6 +262,16 @@ func (b *BMC) transport() (ipmi.Transport, error) {
 	return ipmi.DialUDP("udp", b.Addr)
 }
 
+// DialTransport returns a new transport to the BMC, which its caller
+// closes: the method value is a dial function to give the program under
+// test (one that reconnects dials again), in memory or over UDP alike.
+func (b *BMC) DialTransport(ctx context.Context) (ipmi.Transport, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return b.transport()
+}
+
 // Dial sets up a session to the BMC with cfg and returns setup's error, for
 // tests of setup and its failures. A session it returns is closed (Close
 // Session) when the test ends, if the test has not closed it.

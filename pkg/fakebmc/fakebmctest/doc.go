@@ -45,5 +45,6 @@
 // Dialing: Session gives an *ipmi.Session to the BMC with any credentials
 // and suites, Dial the same with setup's error for tests of setup
 // failures, Transport a bare ipmi.Transport for tests that set up sessions
-// themselves. Each is closed when the test ends.
+// themselves; each is closed when the test ends. DialTransport is a dial
+// function for a program under test that dials (and redials) by itself.
 package fakebmctest

@@ -82,6 +82,34 @@ func TestOverUDP(t *testing.T) {
 	b.Events.WaitFor(t, 5*time.Second, fakebmc.EventSessionClose)
 }
 
+// DialTransport is a dial function for a program under test: each call a
+// new transport, to the BMC wherever it serves.
+func TestDialTransport(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := fakebmctest.New(t, fakebmc.Config{})
+		var dial func(context.Context) (ipmi.Transport, error) = b.DialTransport
+		for range 2 {
+			tr, err := dial(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := ipmi.NewSession(context.Background(), tr, fakebmctest.Admin())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+		}
+		if n := b.Events.Count(fakebmc.EventSessionClose); n != 2 {
+			t.Errorf("%d sessions closed, want 2", n)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := b.DialTransport(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("dial with a canceled context: %v", err)
+		}
+	})
+}
+
 // A BMC closed and started again at the same address, as after a reboot:
 // in memory and on a fixed UDP port.
 func TestRestartAtSameAddress(t *testing.T) {
