@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/impair"
 )
 
@@ -115,7 +116,7 @@ func TestE2EInputNotAcceptedSignal(t *testing.T) {
 			if code := p.wait(t, short); code != ExitSignal {
 				t.Errorf("exit status %d after SIGTERM, want %d%s", code, ExitSignal, p.output())
 			}
-			ev.waitKinds(t, short, "deactivate", "session-close")
+			ev.WaitFor(t, short, "deactivate", "session-close")
 		})
 	}
 }
@@ -148,7 +149,7 @@ func TestE2EStdoutNotDrainedSignal(t *testing.T) {
 	if code := p.wait(t, short); code != ExitSignal {
 		t.Errorf("exit status %d after SIGTERM, want %d%s", code, ExitSignal, p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // ---- 3. a local error is not a session loss ----
@@ -170,13 +171,13 @@ func TestE2ELocalErrorIsNotReconnected(t *testing.T) {
 	if code := p.wait(t, short); code != ExitError {
 		t.Errorf("exit status %d, want %d%s", code, ExitError, p.output())
 	}
-	if n := ev.count("activate"); n != 1 {
+	if n := ev.Count("activate"); n != 1 {
 		t.Errorf("%d activations, want 1; events:%s", n, ev)
 	}
 	if n := strings.Count(p.stderr.String(), "no space left on device"); n != 1 {
 		t.Errorf("the write error is said %d times, want once%s", n, p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // A BMC that ends every activation as soon as it is up: the backoff grows
@@ -184,12 +185,12 @@ func TestE2ELocalErrorIsNotReconnected(t *testing.T) {
 func TestE2EBackoffAfterInstantLoss(t *testing.T) {
 	srv, ev := startBMC(t, fakebmc.Config{Faults: fakebmc.Faults{DeactivateAfter: 100 * time.Millisecond}})
 	p := startOnPipes(t, "password", attachArgs(srv.Addr(), "--reconnect", "--keep-open", "--keepalive", "1s")...)
-	ev.waitCount(t, long, "activate", 3)
+	ev.WaitN(t, long, "activate", 3)
 	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, short); code != ExitSignal {
 		t.Errorf("exit status %d after SIGTERM, want %d%s", code, ExitSignal, p.output())
 	}
-	at := ev.times("activate")
+	at := ev.Times("activate")
 	gap1, gap2 := at[1].Sub(at[0]), at[2].Sub(at[1])
 	t.Logf("activations %v and %v apart", gap1.Round(time.Millisecond), gap2.Round(time.Millisecond))
 	// 1 s then 2 s, ±20%, after a loss 100 ms into each activation.
@@ -216,7 +217,7 @@ func TestE2ETwoReconnectingClients(t *testing.T) {
 	b.stderr.waitFor(t, "B connected", "ghmicons: connected to", short)
 	a.stderr.waitFor(t, "A taken over", "not taking it back", short)
 	a.stderr.waitFor(t, "A checks again", "still in use by another session", short)
-	if n := ev.count("activate"); n != 2 {
+	if n := ev.Count("activate"); n != 2 {
 		t.Fatalf("%d activations while B holds the console, want 2; events:%s", n, ev)
 	}
 	b.signal(t, syscall.SIGTERM)
@@ -224,7 +225,7 @@ func TestE2ETwoReconnectingClients(t *testing.T) {
 		t.Errorf("B: exit status %d after SIGTERM, want %d%s", code, ExitSignal, b.output())
 	}
 	a.stderr.waitFor(t, "A back", "reconnected", long)
-	if n := ev.count("activate"); n != 3 {
+	if n := ev.Count("activate"); n != 3 {
 		t.Errorf("%d activations, want 3 (A, B, A again); events:%s", n, ev)
 	}
 	a.write(t, "still here\n")
@@ -293,19 +294,10 @@ func TestE2EFlappingStatusBitsAreRateLimited(t *testing.T) {
 
 // startImpairedBMC serves cfg through pkg/impair, impairment off until the
 // test turns it on.
-func startImpairedBMC(t *testing.T, cfg fakebmc.Config) (addr string, ic *impair.Conn, ev *bmcEvents) {
+func startImpairedBMC(t *testing.T, cfg fakebmc.Config) (addr string, ic *impair.Conn, ev *fakebmctest.Events) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ic = impair.Wrap(pc, impair.Config{Seed: 8})
-	ev = newBMCEvents()
-	cfg.OnEvent = ev.add
-	srv := fakebmc.New(cfg)
-	go srv.Serve(ic) //nolint:errcheck // Close ends it
-	t.Cleanup(func() { srv.Close() })
-	return pc.LocalAddr().String(), ic, ev
+	b := fakebmctest.New(t, cfg, fakebmctest.UDP(""), fakebmctest.Impair(impair.Config{Seed: 8}))
+	return b.Addr, b.Link, b.Events
 }
 
 // Through 10% loss each way, with the BMC retrying every 500 ms: every echoed
@@ -362,7 +354,7 @@ func TestE2EStdoutFull(t *testing.T) {
 	if n := strings.Count(p.stderr.String(), "no space left on device"); n != 1 {
 		t.Errorf("the write error is said %d times, want once%s", n, p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // --log /dev/full: the same for the log.
@@ -380,7 +372,7 @@ func TestE2ELogFull(t *testing.T) {
 	if n := strings.Count(stderr, "no space left on device"); n != 1 || !strings.Contains(stderr, "ghmicons: writing the log") {
 		t.Errorf("want the log's write error said once%s", p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // ---- 8. a reader that goes away: ghmicons | head -c 100 ----
@@ -414,7 +406,7 @@ func TestE2EBrokenPipe(t *testing.T) {
 	if !strings.Contains(p.stderr.String(), "broken pipe") {
 		t.Errorf("stderr does not say why%s", p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // ---- 10. an error that ends the stream is said once ----
@@ -575,7 +567,7 @@ func TestE2ESignalRightAfterInput(t *testing.T) {
 	if code := p.wait(t, short); code != ExitSignal {
 		t.Errorf("exit status %d, want %d%s", code, ExitSignal, p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 	waitReceived(t, host, last)
 	if got, want := host.received(), []byte("first\n"+last); !bytes.Equal(got, want) {
 		t.Errorf("the host got %d bytes, want %d", len(got), len(want))

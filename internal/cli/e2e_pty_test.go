@@ -62,7 +62,7 @@ func TestE2ETerminalEchoAndQuit(t *testing.T) {
 	if n := bytes.Count(tty.screen.Bytes()[mark:], []byte("~")); n != 1 {
 		t.Errorf("the screen shows %d \"~\" after connecting, want 1 (the mid-line one): %q", n, tty.screen.Bytes()[mark:])
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // ---- 2. signals ----
@@ -80,7 +80,7 @@ func TestE2ESignalRestoresAndCloses(t *testing.T) {
 				t.Errorf("exit status %d after %v, want %d; screen:\n%s", code, sig, ExitSignal, quoteTail(tty.screen.Bytes()))
 			}
 			sameModes(t, before, tty.termios(t))
-			ev.waitKinds(t, short, "deactivate", "session-close")
+			ev.WaitFor(t, short, "deactivate", "session-close")
 		})
 	}
 }
@@ -124,7 +124,7 @@ func TestE2EBreakReachesHost(t *testing.T) {
 	if n := len(host.breaks); n != 0 {
 		t.Errorf("the host got %d BREAKs more than the one sent", n)
 	}
-	if n := ev.count("break"); n != 1 {
+	if n := ev.Count("break"); n != 1 {
 		t.Errorf("the BMC saw %d break events, want 1; events:%s", n, ev)
 	}
 }
@@ -166,7 +166,7 @@ func TestE2EPromptPowerCycleAndBootdev(t *testing.T) {
 	if n := strings.Count(s.String(), "Boot device: disk"); n != 2 {
 		t.Errorf("%d boots from disk, want 2", n)
 	}
-	if n := ev.count("chassis-control"); n != 2 {
+	if n := ev.Count("chassis-control"); n != 2 {
 		t.Errorf("%d chassis-control events, want 2; events:%s", n, ev)
 	}
 	if f := srv.Chassis().BootFlags(); f.Valid {
