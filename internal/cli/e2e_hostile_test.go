@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -326,17 +325,6 @@ func TestE2EEndOfInputThroughLoss(t *testing.T) {
 
 // ---- 7. write errors ----
 
-// bannerHost writes its banner at once (the BMC keeps it for the first
-// console), then echoes.
-type bannerHost struct{}
-
-func (bannerHost) Run(line *fakebmc.Line, done <-chan struct{}) {
-	if _, err := line.Write([]byte("host banner\r\n")); err != nil {
-		return
-	}
-	fakebmc.EchoHost{}.Run(line, done)
-}
-
 // </dev/null >/dev/full: the failed write is one line, exit 1, session
 // closed. Before issue 8: exit 0, nothing said.
 func TestE2EStdoutFull(t *testing.T) {
@@ -345,7 +333,14 @@ func TestE2EStdoutFull(t *testing.T) {
 		t.Skipf("no /dev/full here: %v", err)
 	}
 	defer full.Close()
-	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: bannerHost{}}})
+	// The host writes its banner at once (the BMC keeps it for the first
+	// console), then echoes.
+	host := fakebmctest.NewHost()
+	host.Echo = true
+	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
+	if _, err := host.Write([]byte("host banner\r\n")); err != nil {
+		t.Fatal(err)
+	}
 	p := startWithStdout(t, full, "password", attachArgs(srv.Addr())...)
 	p.stdin.Close()
 	if code := p.wait(t, long); code != ExitError {
@@ -513,46 +508,12 @@ func TestE2ESecondSignalHurries(t *testing.T) {
 
 // ---- input read before a signal still goes out ----
 
-// recordHost keeps what the console sends; got is signalled on each read.
-type recordHost struct {
-	mu  *sync.Mutex
-	in  *[]byte
-	got chan struct{}
-}
-
-func newRecordHost() recordHost {
-	return recordHost{mu: new(sync.Mutex), in: new([]byte), got: make(chan struct{}, 1)}
-}
-
-func (h recordHost) Run(line *fakebmc.Line, done <-chan struct{}) {
-	buf := make([]byte, 4096)
-	for {
-		n, err := line.Read(buf)
-		if err != nil {
-			return
-		}
-		h.mu.Lock()
-		*h.in = append(*h.in, buf[:n]...)
-		h.mu.Unlock()
-		select {
-		case h.got <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (h recordHost) received() []byte {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]byte(nil), *h.in...)
-}
-
 // ssh writes its last packet to its ProxyCommand, closes its stdin and sends
 // it SIGHUP at once: the packet must still reach the host (before, the
 // signal dropped it and the sshd behind the console never heard the
 // disconnect, so the next ssh through the same console failed).
 func TestE2ESignalRightAfterInput(t *testing.T) {
-	host := newRecordHost()
+	host := fakebmctest.NewHost() // keeps what the console sends
 	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 	p := startOnPipes(t, "password", attachArgs(srv.Addr())...)
 	p.stderr.waitFor(t, "connected", "ghmicons: connected to", short)
@@ -569,20 +530,15 @@ func TestE2ESignalRightAfterInput(t *testing.T) {
 	}
 	ev.WaitFor(t, short, "deactivate", "session-close")
 	waitReceived(t, host, last)
-	if got, want := host.received(), []byte("first\n"+last); !bytes.Equal(got, want) {
+	if got, want := host.Input(), []byte("first\n"+last); !bytes.Equal(got, want) {
 		t.Errorf("the host got %d bytes, want %d", len(got), len(want))
 	}
 }
 
-func waitReceived(t *testing.T, h recordHost, want string) {
+func waitReceived(t *testing.T, h *fakebmctest.Host, want string) {
 	t.Helper()
-	deadline := time.NewTimer(short)
-	defer deadline.Stop()
-	for !bytes.HasSuffix(h.received(), []byte(want)) {
-		select {
-		case <-h.got:
-		case <-deadline.C:
-			t.Fatalf("the host did not get the %d bytes it waits for; it got %d bytes, ending %q", len(want), len(h.received()), quoteTail(h.received()))
-		}
+	got, ok := h.Await(short, func(in []byte) bool { return bytes.HasSuffix(in, []byte(want)) })
+	if !ok {
+		t.Fatalf("the host did not get the %d bytes it waits for; it got %d bytes, ending %q", len(want), len(got), quoteTail(got))
 	}
 }

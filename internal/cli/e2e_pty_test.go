@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 )
 
 // startOnPTY runs ghmicons with the terminal as its stdin, stdout, stderr
@@ -87,33 +88,14 @@ func TestE2ESignalRestoresAndCloses(t *testing.T) {
 
 // ---- 3. BREAK ----
 
-// breakHost reports every BREAK the console sends.
-type breakHost struct{ breaks chan struct{} }
-
-func (h breakHost) Run(line *fakebmc.Line, done <-chan struct{}) {
-	for {
-		select {
-		case <-done:
-			return
-		case <-line.Breaks():
-			select {
-			case h.breaks <- struct{}{}:
-			default:
-			}
-		}
-	}
-}
-
 func TestE2EBreakReachesHost(t *testing.T) {
-	host := breakHost{breaks: make(chan struct{}, 16)}
+	host := fakebmctest.NewHost() // counts the BREAKs the console sends
 	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 	tty := openPTY(t)
 	p := startOnPTY(t, tty, "password", attachArgs(srv.Addr())...)
 	tty.screen.waitFor(t, "connected message", "[ghmicons] connected to", short)
 	tty.typeKeys(t, "~B") // at the start of the session
-	select {
-	case <-host.breaks:
-	case <-time.After(short):
+	if !host.AwaitBreaks(short, 1) {
 		t.Fatalf("no BREAK reached the host; screen:\n%s", quoteTail(tty.screen.Bytes()))
 	}
 	tty.screen.waitFor(t, "break message", "BREAK sent", short)
@@ -121,8 +103,8 @@ func TestE2EBreakReachesHost(t *testing.T) {
 	if code := p.wait(t, short); code != ExitOK {
 		t.Fatalf("exit status %d, want 0", code)
 	}
-	if n := len(host.breaks); n != 0 {
-		t.Errorf("the host got %d BREAKs more than the one sent", n)
+	if n := host.Breaks(); n != 1 {
+		t.Errorf("the host got %d BREAKs more than the one sent", n-1)
 	}
 	if n := ev.Count("break"); n != 1 {
 		t.Errorf("the BMC saw %d break events, want 1; events:%s", n, ev)

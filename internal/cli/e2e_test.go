@@ -285,36 +285,22 @@ func TestE2EPipeBinaryClean(t *testing.T) {
 
 // ---- 7. the log ----
 
-// linesHost prints hostOutput once, when it first receives input.
-type linesHost struct{}
-
 const hostOutput = "first line\r\nsecond line\r\n\r\nno newline at the end"
 
-func (linesHost) Run(line *fakebmc.Line, done <-chan struct{}) {
-	buf := make([]byte, 256)
-	said := false
-	for {
-		if _, err := line.Read(buf); err != nil {
-			return
-		}
-		if !said {
-			said = true
-			if _, err := line.Write([]byte(hostOutput)); err != nil {
-				return
-			}
-		}
-	}
-}
-
 // runLogged attaches in pipe mode with --log, makes the host print
-// hostOutput, ends the session and returns the log.
+// hostOutput once it receives input, ends the session and returns the log.
 func runLogged(t *testing.T, extra ...string) string {
 	t.Helper()
-	srv, _ := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: linesHost{}}})
+	host := fakebmctest.NewHost()
+	srv, _ := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 	logFile := filepath.Join(t.TempDir(), "console.log")
 	p := startOnPipes(t, "password", attachArgs(srv.Addr(), append([]string{"--log", logFile}, extra...)...)...)
 	p.stderr.waitFor(t, "connected message", "ghmicons: connected to", short)
 	p.write(t, "go\n")
+	host.WaitInput(t, short, 1)
+	if _, err := host.Write([]byte(hostOutput)); err != nil {
+		t.Fatal(err)
+	}
 	p.stdout.waitFor(t, "host output", hostOutput, short)
 	p.stdin.Close()
 	if code := p.wait(t, short); code != ExitOK {
