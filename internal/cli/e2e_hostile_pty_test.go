@@ -49,7 +49,7 @@ func TestE2EInputNotAcceptedQuitOnTerminal(t *testing.T) {
 		t.Errorf("exit status %d after ~., want 0; screen:\n%s", code, quoteTail(tty.screen.Bytes()))
 	}
 	sameModes(t, before, tty.termios(t))
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 	tty.screen.waitFor(t, "note on what was not sent", "bytes of typed input were not sent: the BMC was not accepting input", short)
 	if n := bytes.Count(tty.screen.Bytes(), []byte("were not sent")); n != 1 {
 		t.Errorf("%d notes on input not sent, want 1; screen:\n%s", n, quoteTail(tty.screen.Bytes()))
@@ -72,7 +72,7 @@ func TestE2ESignalAtPrompt(t *testing.T) {
 		t.Errorf("exit status %d, want %d; screen:\n%s", code, ExitSignal, quoteTail(tty.screen.Bytes()))
 	}
 	sameModes(t, before, tty.termios(t))
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // A prompt command waiting for a BMC that has gone silent holds up neither

@@ -16,13 +16,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/impair"
 )
 
@@ -115,7 +115,7 @@ func TestE2EInputNotAcceptedSignal(t *testing.T) {
 			if code := p.wait(t, short); code != ExitSignal {
 				t.Errorf("exit status %d after SIGTERM, want %d%s", code, ExitSignal, p.output())
 			}
-			ev.waitKinds(t, short, "deactivate", "session-close")
+			ev.WaitFor(t, short, "deactivate", "session-close")
 		})
 	}
 }
@@ -148,7 +148,7 @@ func TestE2EStdoutNotDrainedSignal(t *testing.T) {
 	if code := p.wait(t, short); code != ExitSignal {
 		t.Errorf("exit status %d after SIGTERM, want %d%s", code, ExitSignal, p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // ---- 3. a local error is not a session loss ----
@@ -170,13 +170,13 @@ func TestE2ELocalErrorIsNotReconnected(t *testing.T) {
 	if code := p.wait(t, short); code != ExitError {
 		t.Errorf("exit status %d, want %d%s", code, ExitError, p.output())
 	}
-	if n := ev.count("activate"); n != 1 {
+	if n := ev.Count("activate"); n != 1 {
 		t.Errorf("%d activations, want 1; events:%s", n, ev)
 	}
 	if n := strings.Count(p.stderr.String(), "no space left on device"); n != 1 {
 		t.Errorf("the write error is said %d times, want once%s", n, p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // A BMC that ends every activation as soon as it is up: the backoff grows
@@ -184,12 +184,12 @@ func TestE2ELocalErrorIsNotReconnected(t *testing.T) {
 func TestE2EBackoffAfterInstantLoss(t *testing.T) {
 	srv, ev := startBMC(t, fakebmc.Config{Faults: fakebmc.Faults{DeactivateAfter: 100 * time.Millisecond}})
 	p := startOnPipes(t, "password", attachArgs(srv.Addr(), "--reconnect", "--keep-open", "--keepalive", "1s")...)
-	ev.waitCount(t, long, "activate", 3)
+	ev.WaitN(t, long, "activate", 3)
 	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, short); code != ExitSignal {
 		t.Errorf("exit status %d after SIGTERM, want %d%s", code, ExitSignal, p.output())
 	}
-	at := ev.times("activate")
+	at := ev.Times("activate")
 	gap1, gap2 := at[1].Sub(at[0]), at[2].Sub(at[1])
 	t.Logf("activations %v and %v apart", gap1.Round(time.Millisecond), gap2.Round(time.Millisecond))
 	// 1 s then 2 s, ±20%, after a loss 100 ms into each activation.
@@ -216,7 +216,7 @@ func TestE2ETwoReconnectingClients(t *testing.T) {
 	b.stderr.waitFor(t, "B connected", "ghmicons: connected to", short)
 	a.stderr.waitFor(t, "A taken over", "not taking it back", short)
 	a.stderr.waitFor(t, "A checks again", "still in use by another session", short)
-	if n := ev.count("activate"); n != 2 {
+	if n := ev.Count("activate"); n != 2 {
 		t.Fatalf("%d activations while B holds the console, want 2; events:%s", n, ev)
 	}
 	b.signal(t, syscall.SIGTERM)
@@ -224,7 +224,7 @@ func TestE2ETwoReconnectingClients(t *testing.T) {
 		t.Errorf("B: exit status %d after SIGTERM, want %d%s", code, ExitSignal, b.output())
 	}
 	a.stderr.waitFor(t, "A back", "reconnected", long)
-	if n := ev.count("activate"); n != 3 {
+	if n := ev.Count("activate"); n != 3 {
 		t.Errorf("%d activations, want 3 (A, B, A again); events:%s", n, ev)
 	}
 	a.write(t, "still here\n")
@@ -293,19 +293,10 @@ func TestE2EFlappingStatusBitsAreRateLimited(t *testing.T) {
 
 // startImpairedBMC serves cfg through pkg/impair, impairment off until the
 // test turns it on.
-func startImpairedBMC(t *testing.T, cfg fakebmc.Config) (addr string, ic *impair.Conn, ev *bmcEvents) {
+func startImpairedBMC(t *testing.T, cfg fakebmc.Config) (addr string, ic *impair.Conn, ev *fakebmctest.Events) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ic = impair.Wrap(pc, impair.Config{Seed: 8})
-	ev = newBMCEvents()
-	cfg.OnEvent = ev.add
-	srv := fakebmc.New(cfg)
-	go srv.Serve(ic) //nolint:errcheck // Close ends it
-	t.Cleanup(func() { srv.Close() })
-	return pc.LocalAddr().String(), ic, ev
+	b := fakebmctest.New(t, cfg, fakebmctest.UDP(""), fakebmctest.Impair(impair.Config{Seed: 8}))
+	return b.Addr, b.Link, b.Events
 }
 
 // Through 10% loss each way, with the BMC retrying every 500 ms: every echoed
@@ -334,17 +325,6 @@ func TestE2EEndOfInputThroughLoss(t *testing.T) {
 
 // ---- 7. write errors ----
 
-// bannerHost writes its banner at once (the BMC keeps it for the first
-// console), then echoes.
-type bannerHost struct{}
-
-func (bannerHost) Run(line *fakebmc.Line, done <-chan struct{}) {
-	if _, err := line.Write([]byte("host banner\r\n")); err != nil {
-		return
-	}
-	fakebmc.EchoHost{}.Run(line, done)
-}
-
 // </dev/null >/dev/full: the failed write is one line, exit 1, session
 // closed. Before issue 8: exit 0, nothing said.
 func TestE2EStdoutFull(t *testing.T) {
@@ -353,7 +333,14 @@ func TestE2EStdoutFull(t *testing.T) {
 		t.Skipf("no /dev/full here: %v", err)
 	}
 	defer full.Close()
-	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: bannerHost{}}})
+	// The host writes its banner at once (the BMC keeps it for the first
+	// console), then echoes.
+	host := fakebmctest.NewHost()
+	host.Echo = true
+	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
+	if _, err := host.Write([]byte("host banner\r\n")); err != nil {
+		t.Fatal(err)
+	}
 	p := startWithStdout(t, full, "password", attachArgs(srv.Addr())...)
 	p.stdin.Close()
 	if code := p.wait(t, long); code != ExitError {
@@ -362,7 +349,7 @@ func TestE2EStdoutFull(t *testing.T) {
 	if n := strings.Count(p.stderr.String(), "no space left on device"); n != 1 {
 		t.Errorf("the write error is said %d times, want once%s", n, p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // --log /dev/full: the same for the log.
@@ -380,7 +367,7 @@ func TestE2ELogFull(t *testing.T) {
 	if n := strings.Count(stderr, "no space left on device"); n != 1 || !strings.Contains(stderr, "ghmicons: writing the log") {
 		t.Errorf("want the log's write error said once%s", p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // ---- 8. a reader that goes away: ghmicons | head -c 100 ----
@@ -414,7 +401,7 @@ func TestE2EBrokenPipe(t *testing.T) {
 	if !strings.Contains(p.stderr.String(), "broken pipe") {
 		t.Errorf("stderr does not say why%s", p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // ---- 10. an error that ends the stream is said once ----
@@ -521,46 +508,12 @@ func TestE2ESecondSignalHurries(t *testing.T) {
 
 // ---- input read before a signal still goes out ----
 
-// recordHost keeps what the console sends; got is signalled on each read.
-type recordHost struct {
-	mu  *sync.Mutex
-	in  *[]byte
-	got chan struct{}
-}
-
-func newRecordHost() recordHost {
-	return recordHost{mu: new(sync.Mutex), in: new([]byte), got: make(chan struct{}, 1)}
-}
-
-func (h recordHost) Run(line *fakebmc.Line, done <-chan struct{}) {
-	buf := make([]byte, 4096)
-	for {
-		n, err := line.Read(buf)
-		if err != nil {
-			return
-		}
-		h.mu.Lock()
-		*h.in = append(*h.in, buf[:n]...)
-		h.mu.Unlock()
-		select {
-		case h.got <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (h recordHost) received() []byte {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]byte(nil), *h.in...)
-}
-
 // ssh writes its last packet to its ProxyCommand, closes its stdin and sends
 // it SIGHUP at once: the packet must still reach the host (before, the
 // signal dropped it and the sshd behind the console never heard the
 // disconnect, so the next ssh through the same console failed).
 func TestE2ESignalRightAfterInput(t *testing.T) {
-	host := newRecordHost()
+	host := fakebmctest.NewHost() // keeps what the console sends
 	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 	p := startOnPipes(t, "password", attachArgs(srv.Addr())...)
 	p.stderr.waitFor(t, "connected", "ghmicons: connected to", short)
@@ -575,22 +528,17 @@ func TestE2ESignalRightAfterInput(t *testing.T) {
 	if code := p.wait(t, short); code != ExitSignal {
 		t.Errorf("exit status %d, want %d%s", code, ExitSignal, p.output())
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 	waitReceived(t, host, last)
-	if got, want := host.received(), []byte("first\n"+last); !bytes.Equal(got, want) {
+	if got, want := host.Input(), []byte("first\n"+last); !bytes.Equal(got, want) {
 		t.Errorf("the host got %d bytes, want %d", len(got), len(want))
 	}
 }
 
-func waitReceived(t *testing.T, h recordHost, want string) {
+func waitReceived(t *testing.T, h *fakebmctest.Host, want string) {
 	t.Helper()
-	deadline := time.NewTimer(short)
-	defer deadline.Stop()
-	for !bytes.HasSuffix(h.received(), []byte(want)) {
-		select {
-		case <-h.got:
-		case <-deadline.C:
-			t.Fatalf("the host did not get the %d bytes it waits for; it got %d bytes, ending %q", len(want), len(h.received()), quoteTail(h.received()))
-		}
+	got, ok := h.Await(short, func(in []byte) bool { return bytes.HasSuffix(in, []byte(want)) })
+	if !ok {
+		t.Fatalf("the host did not get the %d bytes it waits for; it got %d bytes, ending %q", len(want), len(got), quoteTail(got))
 	}
 }

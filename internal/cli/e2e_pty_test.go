@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 )
 
 // startOnPTY runs ghmicons with the terminal as its stdin, stdout, stderr
@@ -62,7 +63,7 @@ func TestE2ETerminalEchoAndQuit(t *testing.T) {
 	if n := bytes.Count(tty.screen.Bytes()[mark:], []byte("~")); n != 1 {
 		t.Errorf("the screen shows %d \"~\" after connecting, want 1 (the mid-line one): %q", n, tty.screen.Bytes()[mark:])
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // ---- 2. signals ----
@@ -80,40 +81,21 @@ func TestE2ESignalRestoresAndCloses(t *testing.T) {
 				t.Errorf("exit status %d after %v, want %d; screen:\n%s", code, sig, ExitSignal, quoteTail(tty.screen.Bytes()))
 			}
 			sameModes(t, before, tty.termios(t))
-			ev.waitKinds(t, short, "deactivate", "session-close")
+			ev.WaitFor(t, short, "deactivate", "session-close")
 		})
 	}
 }
 
 // ---- 3. BREAK ----
 
-// breakHost reports every BREAK the console sends.
-type breakHost struct{ breaks chan struct{} }
-
-func (h breakHost) Run(line *fakebmc.Line, done <-chan struct{}) {
-	for {
-		select {
-		case <-done:
-			return
-		case <-line.Breaks():
-			select {
-			case h.breaks <- struct{}{}:
-			default:
-			}
-		}
-	}
-}
-
 func TestE2EBreakReachesHost(t *testing.T) {
-	host := breakHost{breaks: make(chan struct{}, 16)}
+	host := fakebmctest.NewHost() // counts the BREAKs the console sends
 	srv, ev := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 	tty := openPTY(t)
 	p := startOnPTY(t, tty, "password", attachArgs(srv.Addr())...)
 	tty.screen.waitFor(t, "connected message", "[ghmicons] connected to", short)
 	tty.typeKeys(t, "~B") // at the start of the session
-	select {
-	case <-host.breaks:
-	case <-time.After(short):
+	if !host.AwaitBreaks(short, 1) {
 		t.Fatalf("no BREAK reached the host; screen:\n%s", quoteTail(tty.screen.Bytes()))
 	}
 	tty.screen.waitFor(t, "break message", "BREAK sent", short)
@@ -121,10 +103,10 @@ func TestE2EBreakReachesHost(t *testing.T) {
 	if code := p.wait(t, short); code != ExitOK {
 		t.Fatalf("exit status %d, want 0", code)
 	}
-	if n := len(host.breaks); n != 0 {
-		t.Errorf("the host got %d BREAKs more than the one sent", n)
+	if n := host.Breaks(); n != 1 {
+		t.Errorf("the host got %d BREAKs more than the one sent", n-1)
 	}
-	if n := ev.count("break"); n != 1 {
+	if n := ev.Count("break"); n != 1 {
 		t.Errorf("the BMC saw %d break events, want 1; events:%s", n, ev)
 	}
 }
@@ -166,7 +148,7 @@ func TestE2EPromptPowerCycleAndBootdev(t *testing.T) {
 	if n := strings.Count(s.String(), "Boot device: disk"); n != 2 {
 		t.Errorf("%d boots from disk, want 2", n)
 	}
-	if n := ev.count("chassis-control"); n != 2 {
+	if n := ev.Count("chassis-control"); n != 2 {
 		t.Errorf("%d chassis-control events, want 2; events:%s", n, ev)
 	}
 	if f := srv.Chassis().BootFlags(); f.Valid {

@@ -48,7 +48,7 @@ func TestE2ESetupExitCodes(t *testing.T) {
 			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.says) {
 				t.Errorf("stderr %q, want one line saying %q", stderr, tc.says)
 			}
-			if n := ev.count("session-open") - ev.count("session-close"); n != 0 {
+			if n := ev.Count("session-open") - ev.Count("session-close"); n != 0 {
 				t.Errorf("%d sessions left open on the BMC; events:%s", n, ev)
 			}
 		})

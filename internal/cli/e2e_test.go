@@ -18,12 +18,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 )
 
 // ghmiconsBin is the program under test, built by TestMain.
@@ -70,127 +70,13 @@ func buildAndRun(m *testing.M) int {
 
 // ---- the simulated BMC ----
 
-// bmcEvents records the BMC's events as they happen, so a test can wait for
-// one without polling.
-type bmcEvents struct {
-	mu      sync.Mutex
-	list    []fakebmc.Event
-	at      []time.Time // when each event happened
-	changed chan struct{}
-}
-
-func newBMCEvents() *bmcEvents { return &bmcEvents{changed: make(chan struct{})} }
-
-// add is the server's OnEvent: called with the server lock held, so it only
-// records and wakes.
-func (e *bmcEvents) add(ev fakebmc.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.at = append(e.at, time.Now())
-	close(e.changed)
-	e.changed = make(chan struct{})
-	e.mu.Unlock()
-}
-
-func (e *bmcEvents) count(kind string) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	n := 0
-	for _, ev := range e.list {
-		if ev.Kind == kind {
-			n++
-		}
-	}
-	return n
-}
-
-func (e *bmcEvents) String() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var b strings.Builder
-	for _, ev := range e.list {
-		if ev.Kind == "request" {
-			continue
-		}
-		fmt.Fprintf(&b, " %s", ev.Kind)
-		if ev.Detail != "" {
-			fmt.Fprintf(&b, "(%s)", ev.Detail)
-		}
-	}
-	return b.String()
-}
-
-// times returns when each event of kind happened.
-func (e *bmcEvents) times(kind string) []time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var ts []time.Time
-	for i, ev := range e.list {
-		if ev.Kind == kind {
-			ts = append(ts, e.at[i])
-		}
-	}
-	return ts
-}
-
-// waitCount waits until kind has happened at least n times.
-func (e *bmcEvents) waitCount(t *testing.T, d time.Duration, kind string, n int) {
+// startBMC starts a simulated BMC on a fresh loopback port for this test;
+// ev records its events as they happen, so a test can wait for one
+// without polling.
+func startBMC(t *testing.T, cfg fakebmc.Config) (srv *fakebmc.Server, ev *fakebmctest.Events) {
 	t.Helper()
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for {
-		e.mu.Lock()
-		ch := e.changed
-		e.mu.Unlock()
-		if e.count(kind) >= n {
-			return
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			t.Fatalf("the BMC saw %d× %q within %v, want %d; events:%s", e.count(kind), kind, d, n, e)
-		}
-	}
-}
-
-// waitKinds waits until each kind has happened at least once.
-func (e *bmcEvents) waitKinds(t *testing.T, d time.Duration, kinds ...string) {
-	t.Helper()
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for {
-		e.mu.Lock()
-		ch := e.changed
-		e.mu.Unlock()
-		missing := ""
-		for _, k := range kinds {
-			if e.count(k) == 0 {
-				missing = k
-				break
-			}
-		}
-		if missing == "" {
-			return
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			t.Fatalf("the BMC saw no %q within %v; events:%s", missing, d, e)
-		}
-	}
-}
-
-// startBMC starts a simulated BMC on a fresh loopback port for this test.
-func startBMC(t *testing.T, cfg fakebmc.Config) (*fakebmc.Server, *bmcEvents) {
-	t.Helper()
-	ev := newBMCEvents()
-	cfg.OnEvent = ev.add
-	srv, err := fakebmc.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv, ev
+	b := fakebmctest.New(t, cfg, fakebmctest.UDP(""))
+	return b.Server, b.Events
 }
 
 // ---- the program ----
@@ -344,7 +230,7 @@ func TestE2EWrongPassword(t *testing.T) {
 	if out := p.stdout.Bytes(); len(out) != 0 {
 		t.Errorf("stdout not empty: %q", out)
 	}
-	if n := ev.count("session-open"); n != 0 {
+	if n := ev.Count("session-open"); n != 0 {
 		t.Errorf("a session opened with the wrong password; events:%s", ev)
 	}
 }
@@ -394,41 +280,27 @@ func TestE2EPipeBinaryClean(t *testing.T) {
 			t.Errorf("stderr line not a ghmicons message: %q", line)
 		}
 	}
-	ev.waitKinds(t, short, "deactivate", "session-close")
+	ev.WaitFor(t, short, "deactivate", "session-close")
 }
 
 // ---- 7. the log ----
 
-// linesHost prints hostOutput once, when it first receives input.
-type linesHost struct{}
-
 const hostOutput = "first line\r\nsecond line\r\n\r\nno newline at the end"
 
-func (linesHost) Run(line *fakebmc.Line, done <-chan struct{}) {
-	buf := make([]byte, 256)
-	said := false
-	for {
-		if _, err := line.Read(buf); err != nil {
-			return
-		}
-		if !said {
-			said = true
-			if _, err := line.Write([]byte(hostOutput)); err != nil {
-				return
-			}
-		}
-	}
-}
-
 // runLogged attaches in pipe mode with --log, makes the host print
-// hostOutput, ends the session and returns the log.
+// hostOutput once it receives input, ends the session and returns the log.
 func runLogged(t *testing.T, extra ...string) string {
 	t.Helper()
-	srv, _ := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: linesHost{}}})
+	host := fakebmctest.NewHost()
+	srv, _ := startBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 	logFile := filepath.Join(t.TempDir(), "console.log")
 	p := startOnPipes(t, "password", attachArgs(srv.Addr(), append([]string{"--log", logFile}, extra...)...)...)
 	p.stderr.waitFor(t, "connected message", "ghmicons: connected to", short)
 	p.write(t, "go\n")
+	host.WaitInput(t, short, 1)
+	if _, err := host.Write([]byte(hostOutput)); err != nil {
+		t.Fatal(err)
+	}
 	p.stdout.waitFor(t, "host output", hostOutput, short)
 	p.stdin.Close()
 	if code := p.wait(t, short); code != ExitOK {
@@ -502,33 +374,15 @@ func TestE2ELogTimestamps(t *testing.T) {
 // ---- 8. reconnection across a BMC restart ----
 
 func TestE2EReconnectAfterBMCRestart(t *testing.T) {
-	// A fixed port, so the restarted BMC is at the same address.
-	probe, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := probe.LocalAddr().String()
-	probe.Close()
-	serve := func() *fakebmc.Server {
-		t.Helper()
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			t.Fatalf("listening again on %s: %v", addr, err)
-		}
-		srv := fakebmc.New(fakebmc.Config{})
-		go srv.Serve(pc) //nolint:errcheck // Close ends it
-		t.Cleanup(func() { srv.Close() })
-		return srv
-	}
-	first := serve()
+	bmc := fakebmctest.New(t, fakebmc.Config{}, fakebmctest.UDP(""))
+	addr := bmc.Addr
 	p := startOnPipes(t, "password", attachArgs(addr, "--reconnect", "--keep-open", "--keepalive", "1s",
 		"--timeout", "200ms", "--retries", "1")...)
 	p.stderr.waitFor(t, "connected message", "ghmicons: connected to", short)
 	p.write(t, "before\n")
 	p.stdout.waitFor(t, "echo before the restart", "before\n", short)
 
-	first.Close() // the BMC reboots: every session is gone
-	serve()
+	bmc.Restart(t) // the BMC reboots: every session is gone; the same port
 	p.stderr.waitFor(t, "reconnection", "reconnected", long)
 	p.write(t, "after\n")
 	p.stdout.waitFor(t, "echo after the restart", "after\n", short)

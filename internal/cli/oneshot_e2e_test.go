@@ -23,34 +23,6 @@ import (
 // endSignalsE2E are the signals that end ghmicons with exit status 8.
 var endSignalsE2E = []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT}
 
-// waitRequest waits until the BMC has received an in-session request for
-// the command named cmd (a "request" event with that detail).
-func (e *bmcEvents) waitRequest(t *testing.T, d time.Duration, cmd string) {
-	t.Helper()
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for {
-		e.mu.Lock()
-		ch := e.changed
-		seen := false
-		for _, ev := range e.list {
-			if ev.Kind == "request" && ev.Detail == cmd {
-				seen = true
-				break
-			}
-		}
-		e.mu.Unlock()
-		if seen {
-			return
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			t.Fatalf("the BMC got no %q request within %v; events:%s", cmd, d, e)
-		}
-	}
-}
-
 // oneLineStderr fails unless stderr is exactly want plus a newline.
 func oneLineStderr(t *testing.T, p *proc, want string) {
 	t.Helper()
@@ -99,7 +71,7 @@ func TestE2EOneShotSignalInFlight(t *testing.T) {
 			t.Run(strings.Join(tt.words, "_")+"/"+sig.String(), func(t *testing.T) {
 				srv, ev := startBMC(t, fakebmc.Config{Faults: fakebmc.Faults{Unanswered: []string{tt.cmd}}})
 				p := startOnPipes(t, "password", attachArgs(srv.Addr(), tt.words...)...)
-				ev.waitRequest(t, short, tt.cmd)
+				ev.WaitRequest(t, short, tt.cmd)
 				p.signal(t, sig)
 				if code := p.wait(t, short); code != ExitSignal {
 					t.Errorf("exit status %d after %v, want %d%s", code, sig, ExitSignal, p.output())
@@ -108,7 +80,7 @@ func TestE2EOneShotSignalInFlight(t *testing.T) {
 				if out := p.stdout.String(); out != "" {
 					t.Errorf("stdout %q, want nothing", out)
 				}
-				ev.waitKinds(t, short, "session-close")
+				ev.WaitFor(t, short, "session-close")
 			})
 		}
 	}
@@ -137,7 +109,7 @@ func TestE2EOneShotBrokenStdout(t *testing.T) {
 	if s := p.stderr.String(); strings.Count(s, "\n") != 1 || !strings.HasPrefix(s, "ghmicons: ") || !strings.Contains(s, "broken pipe") {
 		t.Errorf("stderr %q, want one line saying the answer could not be written", s)
 	}
-	ev.waitKinds(t, short, "session-close")
+	ev.WaitFor(t, short, "session-close")
 }
 
 // The password prompt on a terminal: a signal while it waits ends the
@@ -220,9 +192,9 @@ func TestE2EKgPrompt(t *testing.T) {
 func TestE2EOneShotSecondSignalLeaves(t *testing.T) {
 	srv, ev := startBMC(t, fakebmc.Config{Faults: fakebmc.Faults{Unanswered: []string{"Get Chassis Status", "Close Session"}}})
 	p := startOnPipes(t, "password", attachArgs(srv.Addr(), "--timeout", "10s", "power", "status")...)
-	ev.waitRequest(t, short, "Get Chassis Status")
+	ev.WaitRequest(t, short, "Get Chassis Status")
 	p.signal(t, syscall.SIGTERM)
-	ev.waitRequest(t, short, "Close Session")
+	ev.WaitRequest(t, short, "Close Session")
 	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, short); code != ExitSignal {
 		t.Errorf("exit status %d, want %d%s", code, ExitSignal, p.output())
@@ -243,12 +215,12 @@ func TestE2EOneShotKeepsSIGHUPIgnored(t *testing.T) {
 	p := &proc{cmd: cmd, done: make(chan struct{}), stdout: newWatchBuf(), stderr: newWatchBuf()}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	p.start(t)
-	ev.waitRequest(t, short, "Get Chassis Status")
+	ev.WaitRequest(t, short, "Get Chassis Status")
 	p.signal(t, syscall.SIGHUP)
 	// Not ended by the signal: the request runs out of tries in a session
 	// the BMC had set up (exit 6, session lost; 4 is for "nothing answered").
 	if code := p.wait(t, short); code != ExitLost {
 		t.Errorf("exit status %d, want %d (the request's own end)%s", code, ExitLost, p.output())
 	}
-	ev.waitKinds(t, short, "session-close")
+	ev.WaitFor(t, short, "session-close")
 }

@@ -189,7 +189,7 @@ func Run(args []string, logw io.Writer) error {
 	}
 	if o.verbose {
 		cfg.OnEvent = func(e fakebmc.Event) {
-			fmt.Fprintf(logw, "%s fakebmc: %s session 0x%08x %s\n", time.Now().Format(time.RFC3339), e.Kind, e.SessionID, e.Detail)
+			fmt.Fprintf(logw, "%s fakebmc: %s session 0x%08x %s\n", e.Time.Format(time.RFC3339), e.Kind, e.SessionID, e.Detail)
 		}
 	}
 	pc, err := net.ListenPacket("udp", o.listen)

@@ -1,4 +1,4 @@
-package fakebmc
+package fakebmc_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -31,7 +33,7 @@ func TestSlowPowerHookBlocksOnlyItsRequest(t *testing.T) {
 		release := make(chan struct{})
 		defer close(release) // also when the test fails: the hook must end
 		var calls atomic.Int32
-		ch := NewChassis()
+		ch := fakebmc.NewChassis()
 		ch.HookTimeout = time.Minute
 		ch.Hook = func(ctx context.Context, a ipmi.ChassisAction) error {
 			calls.Add(1)
@@ -44,16 +46,16 @@ func TestSlowPowerHookBlocksOnlyItsRequest(t *testing.T) {
 			}
 		}
 		var offs, ons atomic.Int32
-		ch.OnPower(func(e PowerEvent) {
+		ch.OnPower(func(e fakebmc.PowerEvent) {
 			switch e.Kind {
-			case PowerOffEvent:
+			case fakebmc.PowerOffEvent:
 				offs.Add(1)
-			case PowerOnEvent:
+			case fakebmc.PowerOnEvent:
 				ons.Add(1)
 			}
 		})
-		_, dial := memBMC(t, Config{Chassis: ch})
-		a, b := dial(), dial()
+		bmc := fakebmctest.New(t, fakebmc.Config{Chassis: ch})
+		a, b := bmc.Session(t, admin), bmc.Session(t, admin)
 		ctx := context.Background()
 
 		errc := make(chan error, 1)
@@ -116,7 +118,7 @@ func TestHookTimeoutAnswersCompletionCode(t *testing.T) {
 		stuck := make(chan struct{})
 		defer close(stuck)
 		var calls atomic.Int32
-		ch := NewChassis()
+		ch := fakebmc.NewChassis()
 		ch.HookTimeout = 2 * time.Second
 		ch.Hook = func(ctx context.Context, a ipmi.ChassisAction) error {
 			if calls.Add(1) == 1 {
@@ -124,8 +126,7 @@ func TestHookTimeoutAnswersCompletionCode(t *testing.T) {
 			}
 			return nil
 		}
-		_, dial := memBMC(t, Config{Chassis: ch})
-		s := dial()
+		s := fakebmctest.New(t, fakebmc.Config{Chassis: ch}).Session(t, admin)
 		ctx := context.Background()
 		start := time.Now()
 		err := s.ChassisControl(ctx, ipmi.PowerOff)
@@ -156,7 +157,7 @@ func TestBootHookRunsOutsideTheLock(t *testing.T) {
 		verdict := make(chan error, 1)
 		ended := make(chan struct{})
 		defer close(ended) // also when the test fails: the hook must end
-		ch := NewChassis()
+		ch := fakebmc.NewChassis()
 		ch.BootHook = func(ctx context.Context, f ipmi.BootFlags) error {
 			entered <- f
 			select {
@@ -166,8 +167,8 @@ func TestBootHookRunsOutsideTheLock(t *testing.T) {
 				return nil
 			}
 		}
-		_, dial := memBMC(t, Config{Chassis: ch})
-		a, b := dial(), dial()
+		bmc := fakebmctest.New(t, fakebmc.Config{Chassis: ch})
+		a, b := bmc.Session(t, admin), bmc.Session(t, admin)
 		ctx := context.Background()
 		errc := make(chan error, 1)
 		go func() { errc <- a.SetBootFlags(ctx, ipmi.BootFlags{Device: ipmi.BootPXE}) }()
@@ -190,8 +191,8 @@ func TestBootHookRunsOutsideTheLock(t *testing.T) {
 // Faults.ChassisDelay makes power commands slow without a hook.
 func TestChassisDelayFault(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		_, dial := memBMC(t, Config{Faults: Faults{ChassisDelay: 1500 * time.Millisecond}})
-		a, b := dial(), dial()
+		bmc := fakebmctest.New(t, fakebmc.Config{Faults: fakebmc.Faults{ChassisDelay: 1500 * time.Millisecond}})
+		a, b := bmc.Session(t, admin), bmc.Session(t, admin)
 		ctx := context.Background()
 		start := time.Now()
 		errc := make(chan error, 1)

@@ -44,7 +44,7 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 			return
 		}
 	}
-	s.event("request", ss.bmcID, ipmi.CommandName(m.NetFn, m.Cmd))
+	s.event(EventRequest, ss.bmcID, ipmi.CommandName(m.NetFn, m.Cmd))
 	if s.cfg.Faults.unanswered(ipmi.CommandName(m.NetFn, m.Cmd)) {
 		return
 	}
@@ -66,7 +66,7 @@ func (s *Server) handleRequest(ss *session, b []byte) {
 		// still sealed with the closed session's keys.
 		id := binary.LittleEndian.Uint32(m.Data)
 		if victim := s.sessions[id]; victim != nil {
-			s.event("session-close", id, "")
+			s.event(EventSessionClose, id, "")
 			s.removeSession(victim)
 		}
 	}
@@ -149,7 +149,7 @@ func (s *Server) execute(ss *session, m *ipmi.Message) []byte {
 			}
 			return s.chassisChange(ss, m, s.chassis.controlHook(a, s.cfg.Faults.ChassisDelay), func() {
 				s.chassis.apply(a)
-				s.event("chassis-control", ss.bmcID, a.String())
+				s.event(EventChassisControl, ss.bmcID, a.String())
 				s.sol.powerChanged()
 			})
 		case ipmi.CmdSetBootOptions:
@@ -216,7 +216,7 @@ func (s *Server) finishChange(ss *session, job *hookJob, hook func(context.Conte
 	}
 	s.chassis.end()
 	if err != nil {
-		s.event("hook-failed", ss.bmcID, err.Error())
+		s.event(EventHookFailed, ss.bmcID, err.Error())
 	}
 	c := &ss.recent[job.req.Seq&0x3F]
 	if s.closed || c.pending != job {

@@ -1,4 +1,4 @@
-package fakebmc
+package fakebmc_test
 
 import (
 	"context"
@@ -7,58 +7,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
-	"github.com/ghmicons/ghmicons/pkg/memnet"
 )
 
 // The tests of this file's siblings talk to the BMC as a console would:
-// pkg/ipmi sessions over UDP loopback, or over pkg/memnet inside
-// testing/synctest, and SOL packets built by hand (solClient), so that
-// they depend on nothing but the wire format.
+// pkg/ipmi sessions (fakebmctest) over UDP loopback, or over pkg/memnet
+// inside testing/synctest, and SOL packets built by hand (solClient), so
+// that they depend on nothing but the wire format.
 
 var admin = ipmi.Config{Username: "admin", Password: []byte("password"), CipherSuites: []uint8{17}}
 
-// memBMC serves srv on an in-memory network (for synctest) and returns a
-// dialer of sessions, closed at the end of the test.
-func memBMC(t *testing.T, cfg Config) (*Server, func() *ipmi.Session) {
+// udpBMC starts a BMC serving cfg on UDP loopback and returns a session to
+// it, for tests with real processes and the real clock.
+func udpBMC(t *testing.T, cfg fakebmc.Config) (*fakebmc.Server, *ipmi.Session) {
 	t.Helper()
-	n := &memnet.Network{}
-	pc, err := n.Listen("bmc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := New(cfg)
-	go srv.Serve(pc) //nolint:errcheck // Close ends it
-	t.Cleanup(func() { srv.Close() })
-	return srv, func() *ipmi.Session {
-		t.Helper()
-		c, err := n.Dial("bmc")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ipmi.NewSession(context.Background(), c, admin)
-		if err != nil {
-			t.Fatalf("session: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-}
-
-// udpBMC starts srv on UDP loopback and returns a session to it.
-func udpBMC(t *testing.T, cfg Config) (*Server, *ipmi.Session) {
-	t.Helper()
-	srv, err := Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	s, err := ipmi.Dial(context.Background(), "udp", srv.Addr(), admin)
-	if err != nil {
-		t.Fatalf("session: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return srv, s
+	b := fakebmctest.New(t, cfg, fakebmctest.UDP(""))
+	return b.Server, b.Session(t, admin)
 }
 
 // solClient is a minimal SOL console (IPMI v2.0 §15.9 packet header):

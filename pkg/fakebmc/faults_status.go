@@ -51,7 +51,7 @@ func (p *solPort) armDeactivateFault(ss *session) {
 			return
 		}
 		p.release()
-		p.s.event("deactivate", ss.bmcID, "fault: DeactivateAfter")
+		p.s.event(EventDeactivate, ss.bmcID, "fault: DeactivateAfter")
 		ss.sol.takenAway = true
 		p.sendStatus(ss, solDeactivating)
 	})

@@ -1,6 +1,6 @@
 //go:build unix
 
-package fakebmc
+package fakebmc_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ghmicons/ghmicons/pkg/fakebmc"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -92,7 +93,7 @@ func waitGone(t *testing.T, gone <-chan struct{}, pgid int, when string) {
 // Power off kills what the exec host's command started, not only the shell.
 func TestExecHostPowerOffKillsProcessGroup(t *testing.T) {
 	fifo, gone := heldOpen(t)
-	_, sess := udpBMC(t, Config{SOL: SOLConfig{Host: ExecHost{Command: groupCommand(fifo)}}})
+	_, sess := udpBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: fakebmc.ExecHost{Command: groupCommand(fifo)}}})
 	c := activateSOL(t, sess)
 	pgid := startedGroup(t, c)
 	if err := sess.ChassisControl(context.Background(), ipmi.PowerOff); err != nil {
@@ -104,7 +105,7 @@ func TestExecHostPowerOffKillsProcessGroup(t *testing.T) {
 // So does the BMC's end (fakebmc exiting closes its Server).
 func TestExecHostCloseKillsProcessGroup(t *testing.T) {
 	fifo, gone := heldOpen(t)
-	srv, sess := udpBMC(t, Config{SOL: SOLConfig{Host: ExecHost{Command: groupCommand(fifo)}}})
+	srv, sess := udpBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: fakebmc.ExecHost{Command: groupCommand(fifo)}}})
 	c := activateSOL(t, sess)
 	pgid := startedGroup(t, c)
 	sess.Close()
@@ -146,8 +147,8 @@ var helloRe = regexp.MustCompile(`hello (\d+)\r?\n`)
 // doubles while it keeps exiting without console input (1 s, 2 s, 4 s).
 func TestExecHostRestartsCommandThatExits(t *testing.T) {
 	fa := newFakeAfter()
-	host := ExecHost{Command: `echo "hello $$"`, after: fa.after}
-	_, sess := udpBMC(t, Config{SOL: SOLConfig{Host: host}})
+	host := fakebmc.ExecHostClock(fakebmc.ExecHost{Command: `echo "hello $$"`}, fa.after, nil)
+	_, sess := udpBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 	c := activateSOL(t, sess)
 	m, off := c.waitRe(helloRe, 0, 10*time.Second)
 	pids := []string{m[1]}
@@ -170,9 +171,9 @@ func TestExecHostRestartsCommandThatExits(t *testing.T) {
 func TestExecHostRestartAfterInputIsPrompt(t *testing.T) {
 	fa := newFakeAfter()
 	discarded := make(chan int, 16)
-	host := ExecHost{Command: `echo "ready $$"; read x; echo "got $x"`, after: fa.after,
-		discarded: func(n int) { discarded <- n }}
-	_, sess := udpBMC(t, Config{SOL: SOLConfig{Host: host}})
+	host := fakebmc.ExecHostClock(fakebmc.ExecHost{Command: `echo "ready $$"; read x; echo "got $x"`}, fa.after,
+		func(n int) { discarded <- n })
+	_, sess := udpBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 	c := activateSOL(t, sess)
 	readyRe := regexp.MustCompile(`ready (\d+)\r?\n`)
 	_, off := c.waitRe(readyRe, 0, 10*time.Second)
@@ -208,8 +209,8 @@ func TestExecHostRestartAfterInputIsPrompt(t *testing.T) {
 
 // With the real clock (and a short pause) it comes back by itself.
 func TestExecHostRestartsWithRealClock(t *testing.T) {
-	host := ExecHost{Command: `echo "hello $$"`, RestartMin: 10 * time.Millisecond}
-	_, sess := udpBMC(t, Config{SOL: SOLConfig{Host: host}})
+	host := fakebmc.ExecHost{Command: `echo "hello $$"`, RestartMin: 10 * time.Millisecond}
+	_, sess := udpBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 	c := activateSOL(t, sess)
 	_, off := c.waitRe(helloRe, 0, 10*time.Second)
 	c.waitRe(helloRe, off, 10*time.Second)
@@ -222,7 +223,7 @@ func TestRunShellKillsGroupWhenContextEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	pidFile := filepath.Join(t.TempDir(), "pids")
-	err := RunShell(ctx, fmt.Sprintf(`exec 3>%s; sleep 1000 & echo "$$ $!" >%s; wait`, fifo, pidFile), nil, io.Discard)
+	err := fakebmc.RunShell(ctx, fmt.Sprintf(`exec 3>%s; sleep 1000 & echo "$$ $!" >%s; wait`, fifo, pidFile), nil, io.Discard)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("RunShell past its deadline: %v", err)
 	}
@@ -241,13 +242,13 @@ func TestRunShellKillsGroupWhenContextEnds(t *testing.T) {
 // RunShell passes the environment and the exit status on.
 func TestRunShellEnvAndStatus(t *testing.T) {
 	var out strings.Builder
-	if err := RunShell(context.Background(), `echo "$GHMICONS_ACTION"`, []string{"GHMICONS_ACTION=cycle"}, &out); err != nil {
+	if err := fakebmc.RunShell(context.Background(), `echo "$GHMICONS_ACTION"`, []string{"GHMICONS_ACTION=cycle"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.String() != "cycle\n" {
 		t.Errorf("hook printed %q", out.String())
 	}
-	if err := RunShell(context.Background(), "exit 3", nil, io.Discard); err == nil {
+	if err := fakebmc.RunShell(context.Background(), "exit 3", nil, io.Discard); err == nil {
 		t.Error("a hook exiting 3 succeeded")
 	}
 }

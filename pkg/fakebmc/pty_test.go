@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd
 
-package fakebmc
+package fakebmc_test
 
 import (
 	"io"
@@ -10,15 +10,17 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ghmicons/ghmicons/pkg/fakebmc"
 )
 
 // The pty host's slave is a raw, binary-clean serial line both ways.
 func TestPTYHostCarriesBothWays(t *testing.T) {
-	h, err := NewPTYHost()
+	h, err := fakebmc.NewPTYHost()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sess := udpBMC(t, Config{SOL: SOLConfig{Host: h}})
+	_, sess := udpBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: h}})
 	c := activateSOL(t, sess)
 	tty, err := os.OpenFile(h.Path(), os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {

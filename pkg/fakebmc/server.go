@@ -50,16 +50,55 @@ type Config struct {
 	// Faults are protocol-level misbehaviours for tests; zero is none.
 	Faults Faults
 	// OnEvent, if set, is called (with the server lock held: do not call back
-	// into the Server) for every protocol event worth observing in tests.
+	// into the Server) for every protocol event worth observing in tests
+	// (package fakebmctest records them and waits for them).
 	OnEvent func(Event)
 }
 
 // Event is something a test may want to see happen on the BMC.
 type Event struct {
-	Kind      string // "session-open", "session-close", "session-timeout", "activate", "deactivate", "break", "request", "chassis-control", "hook-failed"
+	Kind      EventKind
 	SessionID uint32 // the BMC's ID
-	Detail    string
+	Detail    string // what Kind says it holds, or ""
+	Time      time.Time
 }
+
+// EventKind says what an Event is. It is a string (the constant's value) so
+// that it prints as itself in logs (cmd/fakebmc --verbose).
+type EventKind string
+
+// Event kinds.
+const (
+	// EventSessionOpen: a session is up (RAKP 3 accepted); Detail is the
+	// user name.
+	EventSessionOpen EventKind = "session-open"
+	// EventSessionClose: Close Session ended a session.
+	EventSessionClose EventKind = "session-close"
+	// EventSessionTimeout: a session was dropped after Config.SessionTimeout
+	// without an authentic packet.
+	EventSessionTimeout EventKind = "session-timeout"
+	// EventActivate: a session activated SOL (first time or taking it over).
+	EventActivate EventKind = "activate"
+	// EventDeactivate: SOL was deactivated: by Deactivate Payload (Detail
+	// ""), by its session ending ("session ended") or by a fault ("fault:
+	// DeactivateAfter").
+	EventDeactivate EventKind = "deactivate"
+	// EventBreak: a console's SOL packet asked for a BREAK (a retransmission
+	// of that packet is not counted again).
+	EventBreak EventKind = "break"
+	// EventRequest: an in-session IPMI request arrived (retransmissions
+	// included); Detail is its name as ipmi.CommandName gives it.
+	EventRequest EventKind = "request"
+	// EventChassisControl: a Chassis Control took effect (after its hook, if
+	// any, agreed); Detail is the action.
+	EventChassisControl EventKind = "chassis-control"
+	// EventHookFailed: a power or boot hook refused or timed out; Detail is
+	// its error.
+	EventHookFailed EventKind = "hook-failed"
+	// EventAnswerLost: Faults.LoseActivateAnswers dropped an answer; Detail
+	// names the request.
+	EventAnswerLost EventKind = "answer-lost"
+)
 
 // Stats are the BMC's packet counters.
 type Stats struct {
@@ -88,7 +127,8 @@ type Server struct {
 	hookCancel context.CancelFunc
 	hooks      sync.WaitGroup
 
-	serveDone chan struct{}
+	serveDone chan struct{} // closed when Serve returns
+	serveOnce sync.Once
 }
 
 // New returns a server for cfg; call Serve to run it.
@@ -129,9 +169,19 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("fakebmc: %w", err)
 	}
 	s := New(cfg)
-	s.pc = pc
-	go s.Serve(pc) //nolint:errcheck // Close ends it
+	s.Start(pc)
 	return s, nil
+}
+
+// Start serves pc in the background, as Serve does, and returns at once:
+// Addr is pc's address from now on. Close stops it.
+func (s *Server) Start(pc net.PacketConn) {
+	s.mu.Lock()
+	if !s.closed {
+		s.pc = pc
+	}
+	s.mu.Unlock()
+	go s.Serve(pc) //nolint:errcheck // Close ends it
 }
 
 // Chassis returns the simulated machine.
@@ -163,8 +213,8 @@ func (s *Server) Events() []Event {
 	return append([]Event(nil), s.events...)
 }
 
-func (s *Server) event(kind string, id uint32, detail string) {
-	e := Event{Kind: kind, SessionID: id, Detail: detail}
+func (s *Server) event(kind EventKind, id uint32, detail string) {
+	e := Event{Kind: kind, SessionID: id, Detail: detail, Time: time.Now()}
 	if len(s.events) < 10000 {
 		s.events = append(s.events, e)
 	}
@@ -175,6 +225,9 @@ func (s *Server) event(kind string, id uint32, detail string) {
 
 // Serve handles datagrams from pc until Close or a read error. It closes pc.
 func (s *Server) Serve(pc net.PacketConn) error {
+	// Close waits for serveDone once it has seen pc (Start sets it before
+	// this runs): close it on every way out.
+	defer s.serveOnce.Do(func() { close(s.serveDone) })
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -183,7 +236,6 @@ func (s *Server) Serve(pc net.PacketConn) error {
 	}
 	s.pc = pc
 	s.mu.Unlock()
-	defer close(s.serveDone)
 	buf := make([]byte, 65536)
 	for {
 		n, from, err := pc.ReadFrom(buf)
@@ -324,7 +376,7 @@ func (s *Server) expired(ss *session) bool {
 	if time.Since(ss.lastSeen) <= s.cfg.SessionTimeout {
 		return false
 	}
-	s.event("session-timeout", ss.bmcID, "")
+	s.event(EventSessionTimeout, ss.bmcID, "")
 	s.removeSession(ss)
 	s.drop()
 	return true
@@ -341,7 +393,7 @@ func (s *Server) sweep() {
 	for _, ss := range s.sessions {
 		if time.Since(ss.lastSeen) > s.cfg.SessionTimeout {
 			if ss.active {
-				s.event("session-timeout", ss.bmcID, "")
+				s.event(EventSessionTimeout, ss.bmcID, "")
 			}
 			s.removeSession(ss)
 		}

@@ -344,7 +344,7 @@ func (s *Server) rakp3(b []byte, from net.Addr) {
 	}
 	ss.addr = from
 	ss.lastSeen = time.Now()
-	s.event("session-open", ss.bmcID, ss.user.Name)
+	s.event(EventSessionOpen, ss.bmcID, ss.user.Name)
 	s.setupReply(ReqRAKP3, n, ipmi.PayloadRAKP4, ss.rakp4, from)
 }
 

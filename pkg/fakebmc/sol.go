@@ -282,7 +282,7 @@ func (p *solPort) activate(ss *session, d []byte) []byte {
 	if !p.s.cfg.Faults.StaleInputSeq {
 		p.lastInSeq, p.lastInAcc = 0, 0
 	}
-	p.s.event("activate", ss.bmcID, "")
+	p.s.event(EventActivate, ss.bmcID, "")
 	p.armDeactivateFault(ss)
 	inb, outb := p.cfg.InboundSize, p.cfg.OutboundSize
 	if p.cfg.ReportInbound != 0 {
@@ -309,7 +309,7 @@ func (p *solPort) deactivate(ss *session, d []byte) []byte {
 	}
 	old := p.owner
 	p.release()
-	p.s.event("deactivate", ss.bmcID, "")
+	p.s.event(EventDeactivate, ss.bmcID, "")
 	if old != ss && !p.cfg.SilentDeactivate {
 		// Taken away by another session: tell the old owner at once, and
 		// again on its next packet.
@@ -331,7 +331,7 @@ func (p *solPort) release() {
 func (p *solPort) sessionGone(ss *session) {
 	if p.owner == ss {
 		p.release()
-		p.s.event("deactivate", ss.bmcID, "session ended")
+		p.s.event(EventDeactivate, ss.bmcID, "session ended")
 	}
 }
 
@@ -441,7 +441,7 @@ func (p *solPort) handlePacket(ss *session, b []byte) {
 		case p.line.breaks <- struct{}{}:
 		default:
 		}
-		p.s.event("break", ss.bmcID, "")
+		p.s.event(EventBreak, ss.bmcID, "")
 	}
 	acc := min(len(data), p.cfg.InboundBuffer-len(p.inBuf), 255)
 	p.inBuf = append(p.inBuf, data[:acc]...)
@@ -504,7 +504,7 @@ func (p *solPort) loseAnswer(netFn ipmi.NetFn, cmd byte, data []byte) bool {
 		return false
 	}
 	p.lostActs--
-	p.s.event("answer-lost", p.owner.bmcID, "Activate Payload")
+	p.s.event(EventAnswerLost, p.owner.bmcID, "Activate Payload")
 	return true
 }
 

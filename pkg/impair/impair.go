@@ -1,7 +1,29 @@
-// Package impair wraps a net.PacketConn to drop, duplicate, reorder, delay
-// and corrupt datagrams, or to go silent, for tests, benchmarks and the
-// impairment proxy. Faults are drawn from a seeded generator, so a run can be
-// repeated.
+// Package impair makes a datagram socket behave like a bad network: it
+// wraps a net.PacketConn to drop, duplicate, reorder, delay and corrupt the
+// datagrams that pass through it, or to go silent. It is how ghmicons is
+// tried against lossy links: in tests (around a pkg/memnet endpoint or a
+// UDP socket, usually through package fakebmctest), in the simulated BMC's
+// fault flags (cmd/fakebmc --drop, --duplicate, ...) and in the benchmark's
+// impairment proxy.
+//
+// Guarantees:
+//
+//   - Faults are drawn from a generator seeded with Config.Seed, so a run
+//     can be repeated: the same seed and the same sequence of datagrams give
+//     the same faults. Wrap draws for both directions from one generator, so
+//     the sequence also depends on how reads and writes interleave; WrapEach
+//     gives each direction a generator of its own, so that the faults on
+//     one direction depend only on the datagrams of that direction.
+//   - A probability of 0 draws nothing: a Conn without faults passes every
+//     datagram unchanged and in order, and the generator moves only while
+//     some fault is on.
+//   - A fault never reports an error: a dropped write reports success, as a
+//     lossy network would; errors are those of the wrapped conn.
+//   - Datagrams written are copied: the caller may reuse its buffer at once,
+//     even for a datagram held back (Reorder) or delayed (Delay).
+//   - A Conn is safe for concurrent use, like the conn it wraps. Timers
+//     (Delay, ReorderHold) are ordinary time timers, so under
+//     testing/synctest they run on the bubble's fake clock.
 package impair
 
 import (
@@ -12,7 +34,8 @@ import (
 )
 
 // Config gives the probability of each fault per datagram (0–1) and a fixed
-// delay. Faults apply independently to datagrams read and written.
+// delay. Drop, Duplicate and Corrupt apply to datagrams read and written;
+// Reorder, ReorderHold and Delay to datagrams written only.
 type Config struct {
 	Drop      float64
 	Duplicate float64
@@ -21,7 +44,8 @@ type Config struct {
 	Delay     time.Duration
 	// ReorderHold bounds how long a held datagram waits; 0 means 20 ms.
 	ReorderHold time.Duration
-	Seed        uint64
+	// Seed seeds the fault generator (Wrap, WrapEach); SetConfig ignores it.
+	Seed uint64
 }
 
 // Stats counts faults applied.
@@ -34,8 +58,8 @@ type Conn struct {
 	net.PacketConn
 
 	mu     sync.Mutex // guards everything below
-	cfg    Config
-	rng    *rand.Rand
+	read   direction  // datagrams read from the wrapped conn
+	write  direction  // datagrams written to it
 	silent bool
 	dup    []byte // a datagram to read again
 	dupAt  net.Addr
@@ -43,21 +67,57 @@ type Conn struct {
 	stats  Stats
 }
 
+// direction is the faults of one direction and the generator they are drawn
+// from (shared by both directions after Wrap).
+type direction struct {
+	cfg Config
+	rng *rand.Rand
+}
+
+func (d *direction) chance(p float64) bool { return p > 0 && d.rng.Float64() < p }
+
 type heldPacket struct {
 	b     []byte
 	addr  net.Addr
 	timer *time.Timer
 }
 
-// Wrap impairs pc with cfg.
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15)) }
+
+// Wrap impairs pc with cfg both ways, drawing from one generator seeded with
+// cfg.Seed.
 func Wrap(pc net.PacketConn, cfg Config) *Conn {
-	return &Conn{PacketConn: pc, cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9E3779B97F4A7C15))}
+	rng := newRand(cfg.Seed)
+	return &Conn{PacketConn: pc, read: direction{cfg, rng}, write: direction{cfg, rng}}
 }
 
-// SetConfig changes the faults from now on (the generator keeps its state).
+// WrapEach impairs the datagrams read from pc with read and those written to
+// it with write, each direction drawing from a generator of its own (seeded
+// with read.Seed and write.Seed): a lossy uplink and a clean downlink, say.
+// read's Reorder, ReorderHold and Delay are not used.
+func WrapEach(pc net.PacketConn, read, write Config) *Conn {
+	return &Conn{PacketConn: pc, read: direction{read, newRand(read.Seed)}, write: direction{write, newRand(write.Seed)}}
+}
+
+// SetConfig changes the faults of both directions from now on (the
+// generators keep their state; cfg.Seed is not used).
 func (c *Conn) SetConfig(cfg Config) {
 	c.mu.Lock()
-	c.cfg = cfg
+	c.read.cfg, c.write.cfg = cfg, cfg
+	c.mu.Unlock()
+}
+
+// SetReadConfig changes the faults of datagrams read from now on.
+func (c *Conn) SetReadConfig(cfg Config) {
+	c.mu.Lock()
+	c.read.cfg = cfg
+	c.mu.Unlock()
+}
+
+// SetWriteConfig changes the faults of datagrams written from now on.
+func (c *Conn) SetWriteConfig(cfg Config) {
+	c.mu.Lock()
+	c.write.cfg = cfg
 	c.mu.Unlock()
 }
 
@@ -75,11 +135,9 @@ func (c *Conn) Stats() Stats {
 	return c.stats
 }
 
-func (c *Conn) chance(p float64) bool { return p > 0 && c.rng.Float64() < p }
-
-func (c *Conn) corrupt(b []byte) {
+func (c *Conn) corrupt(d *direction, b []byte) {
 	if len(b) > 0 {
-		i := c.rng.IntN(len(b) * 8)
+		i := d.rng.IntN(len(b) * 8)
 		b[i/8] ^= 1 << (i % 8)
 		c.stats.Corrupted++
 	}
@@ -106,15 +164,15 @@ func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
 		case c.silent:
 			c.mu.Unlock()
 			continue
-		case c.chance(c.cfg.Drop):
+		case c.read.chance(c.read.cfg.Drop):
 			c.stats.Dropped++
 			c.mu.Unlock()
 			continue
 		}
-		if c.chance(c.cfg.Corrupt) {
-			c.corrupt(p[:n])
+		if c.read.chance(c.read.cfg.Corrupt) {
+			c.corrupt(&c.read, p[:n])
 		}
-		if c.chance(c.cfg.Duplicate) {
+		if c.read.chance(c.read.cfg.Duplicate) {
 			c.dup = append([]byte(nil), p[:n]...)
 			c.dupAt = addr
 			c.stats.Duplicated++
@@ -132,29 +190,42 @@ func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	if c.silent {
 		return len(b), nil
 	}
-	if c.chance(c.cfg.Drop) {
+	w := &c.write
+	if w.chance(w.cfg.Drop) {
 		c.stats.Dropped++
 		return len(b), nil
 	}
-	pkt := append([]byte(nil), b...)
-	if c.chance(c.cfg.Corrupt) {
-		c.corrupt(pkt)
+	// The caller's buffer goes on as it is unless it is to be changed or
+	// kept (corrupted, held back, delayed): a clean Conn costs no copy.
+	pkt, owned := b, false
+	own := func() {
+		if !owned {
+			pkt, owned = append([]byte(nil), b...), true
+		}
+	}
+	if w.chance(w.cfg.Corrupt) {
+		own()
+		c.corrupt(w, pkt)
 	}
 	copies := 1
-	if c.chance(c.cfg.Duplicate) {
+	if w.chance(w.cfg.Duplicate) {
 		copies = 2
 		c.stats.Duplicated++
 	}
-	if c.held == nil && c.chance(c.cfg.Reorder) {
-		hold := c.cfg.ReorderHold
+	if c.held == nil && w.chance(w.cfg.Reorder) {
+		hold := w.cfg.ReorderHold
 		if hold <= 0 {
 			hold = 20 * time.Millisecond
 		}
+		own()
 		h := &heldPacket{b: pkt, addr: addr}
 		h.timer = time.AfterFunc(hold, func() { c.flushHeld(h) })
 		c.held = h
 		c.stats.Reordered++
 		return len(b), nil
+	}
+	if w.cfg.Delay > 0 {
+		own()
 	}
 	for range copies {
 		c.send(pkt, addr)
@@ -178,8 +249,8 @@ func (c *Conn) flushHeld(h *heldPacket) {
 
 // send writes now or after the configured delay; c.mu is held.
 func (c *Conn) send(b []byte, addr net.Addr) {
-	if c.cfg.Delay > 0 {
-		time.AfterFunc(c.cfg.Delay, func() { _, _ = c.PacketConn.WriteTo(b, addr) })
+	if d := c.write.cfg.Delay; d > 0 {
+		time.AfterFunc(d, func() { _, _ = c.PacketConn.WriteTo(b, addr) })
 		return
 	}
 	_, _ = c.PacketConn.WriteTo(b, addr)

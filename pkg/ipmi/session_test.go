@@ -11,34 +11,12 @@ import (
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/impair"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
-	"github.com/ghmicons/ghmicons/pkg/memnet"
 )
 
 var admin = ipmi.Config{Username: "admin", Password: []byte("password")}
-
-// startUDP runs a simulated BMC on loopback UDP for the test.
-func startUDP(t *testing.T, cfg fakebmc.Config) *fakebmc.Server {
-	t.Helper()
-	srv, err := fakebmc.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
-}
-
-// memBMC runs a simulated BMC on an in-memory network (for synctest), with
-// its socket optionally impaired. It returns the server, the impaired
-// socket (or nil) and a dialer for consoles.
-type memBMC struct {
-	srv  *fakebmc.Server
-	net  *memnet.Network
-	imp  *impair.Conn
-	tap  *tapConn
-	addr string
-}
 
 // tapConn remembers what the BMC sent, so tests can replay it.
 type tapConn struct {
@@ -56,39 +34,12 @@ func (c *tapConn) WriteTo(b []byte, a net.Addr) (int, error) {
 	return c.PacketConn.WriteTo(b, a)
 }
 
-func newMemBMC(t *testing.T, cfg fakebmc.Config, faults *impair.Config) *memBMC {
-	t.Helper()
-	m := &memBMC{net: &memnet.Network{}, addr: "bmc"}
-	pc, err := m.net.Listen(m.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.tap = &tapConn{PacketConn: pc}
-	var conn net.PacketConn = m.tap
-	if faults != nil {
-		m.imp = impair.Wrap(conn, *faults)
-		conn = m.imp
-	}
-	m.srv = fakebmc.New(cfg)
-	go m.srv.Serve(conn)
-	return m
-}
-
-func (m *memBMC) dial(t *testing.T, cfg ipmi.Config) (*ipmi.Session, error) {
-	t.Helper()
-	c, err := m.net.Dial(m.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ipmi.NewSession(context.Background(), c, cfg)
-}
-
 func TestEverySuiteOverUDP(t *testing.T) {
-	srv := startUDP(t, fakebmc.Config{})
+	b := fakebmctest.New(t, fakebmc.Config{}, fakebmctest.UDP(""))
 	for _, id := range []uint8{1, 2, 3, 15, 16, 17} {
 		cfg := admin
 		cfg.CipherSuites = []uint8{id}
-		s, err := ipmi.Dial(context.Background(), "udp", srv.Addr(), cfg)
+		s, err := ipmi.Dial(context.Background(), "udp", b.Addr, cfg)
 		if err != nil {
 			t.Fatalf("suite %d: %v", id, err)
 		}
@@ -106,29 +57,23 @@ func TestEverySuiteOverUDP(t *testing.T) {
 			t.Errorf("suite %d: close: %v", id, err)
 		}
 	}
-	closes := 0
-	for _, e := range srv.Events() {
-		if e.Kind == "session-close" {
-			closes++
-		}
-	}
-	if closes != 6 {
+	if closes := b.Events.Count(fakebmc.EventSessionClose); closes != 6 {
 		t.Errorf("BMC saw %d Close Session, want 6", closes)
 	}
-	if n := srv.Stats().Sessions; n != 0 {
+	if n := b.Server.Stats().Sessions; n != 0 {
 		t.Errorf("%d sessions left on the BMC", n)
 	}
 }
 
 func TestSuiteZeroNeedsExplicitPermission(t *testing.T) {
-	srv := startUDP(t, fakebmc.Config{CipherSuites: []uint8{0, 3}})
+	b := fakebmctest.New(t, fakebmc.Config{CipherSuites: []uint8{0, 3}}, fakebmctest.UDP(""))
 	cfg := admin
 	cfg.CipherSuites = []uint8{0}
-	if _, err := ipmi.Dial(context.Background(), "udp", srv.Addr(), cfg); !errors.Is(err, ipmi.ErrNoCipherSuite) {
+	if _, err := ipmi.Dial(context.Background(), "udp", b.Addr, cfg); !errors.Is(err, ipmi.ErrNoCipherSuite) {
 		t.Fatalf("suite 0 without permission: %v", err)
 	}
 	cfg.AllowNoAuth = true
-	s, err := ipmi.Dial(context.Background(), "udp", srv.Addr(), cfg)
+	s, err := ipmi.Dial(context.Background(), "udp", b.Addr, cfg)
 	if err != nil {
 		t.Fatalf("suite 0 allowed: %v", err)
 	}
@@ -150,14 +95,9 @@ func TestNegotiation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				m := newMemBMC(t, tc.bmc, nil)
-				defer m.srv.Close()
+				b := fakebmctest.New(t, tc.bmc)
 				start := time.Now()
-				s, err := m.dial(t, admin)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer s.Close()
+				s := b.Session(t, admin)
 				if s.CipherSuite().ID != tc.want {
 					t.Errorf("negotiated %d, want %d", s.CipherSuite().ID, tc.want)
 				}
@@ -194,10 +134,9 @@ func TestSetupFailures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				m := newMemBMC(t, tc.bmc, nil)
-				defer m.srv.Close()
+				b := fakebmctest.New(t, tc.bmc)
 				start := time.Now()
-				s, err := m.dial(t, tc.cfg)
+				s, err := b.Dial(t, tc.cfg)
 				if tc.want == nil {
 					if err != nil {
 						t.Fatal(err)
@@ -226,14 +165,13 @@ func TestSetupFailures(t *testing.T) {
 
 func TestSilentBMC(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newMemBMC(t, fakebmc.Config{}, &impair.Config{})
-		defer m.srv.Close()
-		m.imp.SetSilent(true)
+		b := fakebmctest.New(t, fakebmc.Config{})
+		b.Link.SetSilent(true)
 		cfg := admin
 		cfg.Timeout = 500 * time.Millisecond
 		cfg.Retries = 2
 		start := time.Now()
-		_, err := m.dial(t, cfg)
+		_, err := b.Dial(t, cfg)
 		var te *ipmi.TimeoutError
 		if !errors.Is(err, ipmi.ErrNoResponse) || !errors.As(err, &te) || te.Addr != "bmc" {
 			t.Fatalf("error %v, want a TimeoutError naming bmc", err)
@@ -247,13 +185,12 @@ func TestSilentBMC(t *testing.T) {
 func TestLossyNetwork(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		synctest.Test(t, func(t *testing.T) {
-			m := newMemBMC(t, fakebmc.Config{}, &impair.Config{Drop: 0.3, Duplicate: 0.3, Reorder: 0.1, Seed: seed})
-			defer m.srv.Close()
+			b := fakebmctest.New(t, fakebmc.Config{}, fakebmctest.Impair(impair.Config{Drop: 0.3, Duplicate: 0.3, Reorder: 0.1, Seed: seed}))
 			// 30% loss each way: a try succeeds with p = 0.49, so allow
 			// enough tries that a give-up would mean a bug, not bad luck.
 			cfg := admin
 			cfg.Retries = 15
-			s, err := m.dial(t, cfg)
+			s, err := b.Dial(t, cfg)
 			if err != nil {
 				t.Fatalf("seed %d: setup: %v", seed, err)
 			}
@@ -267,14 +204,8 @@ func TestLossyNetwork(t *testing.T) {
 			if err := s.ChassisControl(context.Background(), ipmi.PowerCycle); err != nil {
 				t.Fatalf("seed %d: %v", seed, err)
 			}
-			cycles := 0
-			for _, e := range m.srv.Events() {
-				if e.Kind == "chassis-control" {
-					cycles++
-				}
-			}
-			if cycles != 1 {
-				t.Errorf("seed %d: power cycled %d times: %v", seed, cycles, m.srv.Events())
+			if cycles := b.Events.Count(fakebmc.EventChassisControl); cycles != 1 {
+				t.Errorf("seed %d: power cycled %d times: %v", seed, cycles, b.Events.All())
 			}
 		})
 	}
@@ -282,22 +213,21 @@ func TestLossyNetwork(t *testing.T) {
 
 func TestGarbageAndReplay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newMemBMC(t, fakebmc.Config{}, nil)
-		defer m.srv.Close()
-		s, err := m.dial(t, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		var tap *tapConn
+		b := fakebmctest.New(t, fakebmc.Config{}, fakebmctest.Tap(func(pc net.PacketConn) net.PacketConn {
+			tap = &tapConn{PacketConn: pc}
+			return tap
+		}))
+		s := b.Session(t, admin)
 		if _, err := s.GetDeviceID(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		m.tap.mu.Lock()
-		last := m.tap.sent[len(m.tap.sent)-1]
-		to := m.tap.to
-		m.tap.mu.Unlock()
+		tap.mu.Lock()
+		last := tap.sent[len(tap.sent)-1]
+		to := tap.to
+		tap.mu.Unlock()
 		before := s.Stats()
-		inject := func(b []byte) { m.tap.PacketConn.WriteTo(b, to) }
+		inject := func(b []byte) { tap.PacketConn.WriteTo(b, to) }
 		inject(last) // replay
 		inject([]byte{1, 2, 3})
 		inject(append([]byte(nil), last[:20]...)) // truncated
@@ -332,15 +262,10 @@ func TestGarbageAndReplay(t *testing.T) {
 
 func TestBMCSessionTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newMemBMC(t, fakebmc.Config{SessionTimeout: 30 * time.Second}, nil)
-		defer m.srv.Close()
+		b := fakebmctest.New(t, fakebmc.Config{SessionTimeout: 30 * time.Second})
 		cfg := admin
 		cfg.Retries = -1
-		s, err := m.dial(t, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := b.Session(t, cfg)
 		time.Sleep(29 * time.Second) // advances the bubble's clock
 		if _, err := s.GetDeviceID(context.Background()); err != nil {
 			t.Fatalf("before the timeout: %v", err)
@@ -349,11 +274,7 @@ func TestBMCSessionTimeout(t *testing.T) {
 		if _, err := s.GetDeviceID(context.Background()); !errors.Is(err, ipmi.ErrNoResponse) {
 			t.Fatalf("after the timeout: %v, want ErrNoResponse", err)
 		}
-		found := false
-		for _, e := range m.srv.Events() {
-			found = found || e.Kind == "session-timeout"
-		}
-		if !found {
+		if b.Events.Count(fakebmc.EventSessionTimeout) == 0 {
 			t.Error("BMC did not time the session out")
 		}
 	})
@@ -362,13 +283,8 @@ func TestBMCSessionTimeout(t *testing.T) {
 func TestChassisAndBoot(t *testing.T) {
 	for _, rejectParam0 := range []bool{false, true} {
 		synctest.Test(t, func(t *testing.T) {
-			m := newMemBMC(t, fakebmc.Config{RejectBootParam0: rejectParam0}, nil)
-			defer m.srv.Close()
-			s, err := m.dial(t, admin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			b := fakebmctest.New(t, fakebmc.Config{RejectBootParam0: rejectParam0})
+			s := b.Session(t, admin)
 			ctx := context.Background()
 			for _, a := range []ipmi.ChassisAction{ipmi.PowerOff, ipmi.PowerOn, ipmi.PowerCycle, ipmi.SoftShutdown} {
 				if err := s.ChassisControl(ctx, a); err != nil {
@@ -406,14 +322,9 @@ func TestChassisAndBoot(t *testing.T) {
 
 func TestCompletionErrorIsTyped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newMemBMC(t, fakebmc.Config{}, nil)
-		defer m.srv.Close()
-		s, err := m.dial(t, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		_, err = s.Do(context.Background(), ipmi.NetFnApp, 0x7F, nil)
+		b := fakebmctest.New(t, fakebmc.Config{})
+		s := b.Session(t, admin)
+		_, err := s.Do(context.Background(), ipmi.NetFnApp, 0x7F, nil)
 		var ce *ipmi.CompletionError
 		if !errors.As(err, &ce) || ce.Code != ipmi.CCInvalidCommand {
 			t.Fatalf("error %v, want completion code 0xC1", err)
@@ -426,15 +337,10 @@ func TestCompletionErrorIsTyped(t *testing.T) {
 
 func TestConcurrentRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newMemBMC(t, fakebmc.Config{}, &impair.Config{Drop: 0.1, Seed: 3})
-		defer m.srv.Close()
+		b := fakebmctest.New(t, fakebmc.Config{}, fakebmctest.Impair(impair.Config{Drop: 0.1, Seed: 3}))
 		cfg := admin
 		cfg.Retries = 8
-		s, err := m.dial(t, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := b.Session(t, cfg)
 		var wg sync.WaitGroup
 		for range 20 {
 			wg.Go(func() {
@@ -452,9 +358,8 @@ func TestConcurrentRequests(t *testing.T) {
 
 func TestClosedSessionRemembersError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newMemBMC(t, fakebmc.Config{}, nil)
-		defer m.srv.Close()
-		s, err := m.dial(t, admin)
+		b := fakebmctest.New(t, fakebmc.Config{})
+		s, err := b.Dial(t, admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -471,17 +376,13 @@ func TestClosedSessionRemembersError(t *testing.T) {
 }
 
 func BenchmarkSetupUDP(b *testing.B) {
-	srv, err := fakebmc.Start(fakebmc.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
+	srv := fakebmctest.New(b, fakebmc.Config{}, fakebmctest.UDP(""))
 	for _, id := range []uint8{3, 17} {
 		b.Run(map[uint8]string{3: "suite3", 17: "suite17"}[id], func(b *testing.B) {
 			cfg := admin
 			cfg.CipherSuites = []uint8{id}
 			for range b.N {
-				s, err := ipmi.Dial(context.Background(), "udp", srv.Addr(), cfg)
+				s, err := ipmi.Dial(context.Background(), "udp", srv.Addr, cfg)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -491,7 +392,7 @@ func BenchmarkSetupUDP(b *testing.B) {
 	}
 	b.Run("negotiated", func(b *testing.B) {
 		for range b.N {
-			s, err := ipmi.Dial(context.Background(), "udp", srv.Addr(), admin)
+			s, err := ipmi.Dial(context.Background(), "udp", srv.Addr, admin)
 			if err != nil {
 				b.Fatal(err)
 			}

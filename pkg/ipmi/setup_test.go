@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/impair"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
@@ -38,20 +39,6 @@ var setupProfiles = []struct {
 	{name: "rekeys for repeated RAKP 3", faults: fakebmc.Faults{RAKP3Retry: fakebmc.RAKP3RetryRekey}, lossy: true, leaks: true},
 }
 
-// openSessions counts sessions the BMC brought up and did not close.
-func openSessions(srv *fakebmc.Server) int {
-	n := 0
-	for _, e := range srv.Events() {
-		switch e.Kind {
-		case "session-open":
-			n++
-		case "session-close", "session-timeout":
-			n--
-		}
-	}
-	return n
-}
-
 // TestSetupRecoversFromAnyOneLoss loses one datagram, request or answer, at
 // every step of setup, against each BMC behaviour: setup must complete, with
 // the suite it would have had without the loss, and leave no session open
@@ -75,10 +62,9 @@ func TestSetupRecoversFromAnyOneLoss(t *testing.T) {
 						} else {
 							f.LoseRequests = loss
 						}
-						m := newMemBMC(t, fakebmc.Config{Faults: f}, nil)
-						defer m.srv.Close()
+						b := fakebmctest.New(t, fakebmc.Config{Faults: f})
 						start := time.Now()
-						s, err := m.dial(t, admin)
+						s, err := b.Dial(t, admin)
 						if err != nil {
 							t.Fatalf("setup: %v", err)
 						}
@@ -98,8 +84,8 @@ func TestSetupRecoversFromAnyOneLoss(t *testing.T) {
 						if p.leaks && step == fakebmc.ReqRAKP3 && reply {
 							want = 1
 						}
-						if n := openSessions(m.srv); n != want {
-							t.Errorf("%d sessions left open on the BMC, want %d: %v", n, want, m.srv.Events())
+						if n := b.Events.OpenSessions(); n != want {
+							t.Errorf("%d sessions left open on the BMC, want %d: %v", n, want, b.Events.All())
 						}
 						t.Logf("setup took %v, %d restarts", took, s.Stats().SetupRestarts)
 					})
@@ -125,15 +111,10 @@ func TestLostRAKP4(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.mode), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				m := newMemBMC(t, fakebmc.Config{Faults: fakebmc.Faults{RAKP3Retry: tc.mode,
-					LoseReplies: []fakebmc.Loss{{Request: fakebmc.ReqRAKP3, N: 1}}}}, nil)
-				defer m.srv.Close()
+				b := fakebmctest.New(t, fakebmc.Config{Faults: fakebmc.Faults{RAKP3Retry: tc.mode,
+					LoseReplies: []fakebmc.Loss{{Request: fakebmc.ReqRAKP3, N: 1}}}})
 				start := time.Now()
-				s, err := m.dial(t, admin)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer s.Close()
+				s := b.Session(t, admin)
 				if d := time.Since(start); d > tc.within {
 					t.Errorf("setup took %v, want at most %v", d, tc.within)
 				}
@@ -141,8 +122,8 @@ func TestLostRAKP4(t *testing.T) {
 					t.Errorf("%d restarts, want %d", n, tc.wantRestarts)
 				}
 				synctest.Wait()
-				if n := openSessions(m.srv); n != 1 {
-					t.Errorf("%d sessions up on the BMC, want 1 (the abandoned one closed): %v", n, m.srv.Events())
+				if n := b.Events.OpenSessions(); n != 1 {
+					t.Errorf("%d sessions up on the BMC, want 1 (the abandoned one closed): %v", n, b.Events.All())
 				}
 			})
 		})
@@ -164,10 +145,9 @@ func TestSetupUnderLoss(t *testing.T) {
 				// A subtest per seed: a failure does not stop the others.
 				t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 					synctest.Test(t, func(t *testing.T) {
-						m := newMemBMC(t, fakebmc.Config{Faults: p.faults}, &impair.Config{Drop: 0.2, Seed: seed})
-						defer m.srv.Close()
+						b := fakebmctest.New(t, fakebmc.Config{Faults: p.faults}, fakebmctest.Impair(impair.Config{Drop: 0.2, Seed: seed}))
 						start := time.Now()
-						s, err := m.dial(t, admin)
+						s, err := b.Dial(t, admin)
 						if err != nil {
 							failed++
 							if p.lossy && failed <= int(setupLossSeeds/50) {
@@ -208,14 +188,9 @@ func TestFirstContactUnderLoss(t *testing.T) {
 		for n := 1; n <= 4; n++ {
 			lost = append(lost, fakebmc.Loss{Request: fakebmc.ReqAuthCaps, N: n})
 		}
-		m := newMemBMC(t, fakebmc.Config{Faults: fakebmc.Faults{LoseRequests: lost}}, nil)
-		defer m.srv.Close()
+		b := fakebmctest.New(t, fakebmc.Config{Faults: fakebmc.Faults{LoseRequests: lost}})
 		start := time.Now()
-		s, err := m.dial(t, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		b.Session(t, admin)
 		// Tries every Timeout: the fifth at 4 s.
 		if d := time.Since(start); d > admin.RequestBound() {
 			t.Errorf("setup took %v, want at most %v", d, admin.RequestBound())
@@ -233,13 +208,8 @@ func TestPartialSuiteListDoesNotDowngrade(t *testing.T) {
 		for n := 2; n <= 5; n++ {
 			lost = append(lost, fakebmc.Loss{Request: fakebmc.ReqCipherSuites, N: n})
 		}
-		m := newMemBMC(t, fakebmc.Config{Faults: fakebmc.Faults{LoseReplies: lost}}, nil)
-		defer m.srv.Close()
-		s, err := m.dial(t, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		b := fakebmctest.New(t, fakebmc.Config{Faults: fakebmc.Faults{LoseReplies: lost}})
+		s := b.Session(t, admin)
 		if id := s.CipherSuite().ID; id != 17 {
 			t.Errorf("negotiated suite %d with a truncated list, want 17", id)
 		}
@@ -255,13 +225,8 @@ func TestSilenceDoesNotDowngradeListedSuite(t *testing.T) {
 		for n := 1; n <= 4; n++ {
 			lost = append(lost, fakebmc.Loss{Request: fakebmc.ReqOpenSession, N: n})
 		}
-		m := newMemBMC(t, fakebmc.Config{CipherSuites: []uint8{1, 2, 3}, Faults: fakebmc.Faults{LoseRequests: lost}}, nil)
-		defer m.srv.Close()
-		s, err := m.dial(t, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		b := fakebmctest.New(t, fakebmc.Config{CipherSuites: []uint8{1, 2, 3}, Faults: fakebmc.Faults{LoseRequests: lost}})
+		s := b.Session(t, admin)
 		if id := s.CipherSuite().ID; id != 3 {
 			t.Errorf("suite %d after Open Session went unanswered, want 3 again", id)
 		}
@@ -301,10 +266,9 @@ func TestNothingAnsweredVersusSetupFailed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				m := newMemBMC(t, fakebmc.Config{Faults: tc.faults}, nil)
-				defer m.srv.Close()
+				b := fakebmctest.New(t, fakebmc.Config{Faults: tc.faults})
 				start := time.Now()
-				_, err := m.dial(t, tc.cfg)
+				_, err := b.Dial(t, tc.cfg)
 				took := time.Since(start)
 				if err == nil {
 					t.Fatal("session established")
@@ -332,8 +296,8 @@ func TestNothingAnsweredVersusSetupFailed(t *testing.T) {
 					t.Errorf("gave up after %v, want at most %v", took, bound)
 				}
 				synctest.Wait() // the BMC handles what was sent last
-				if n := openSessions(m.srv); n != 0 {
-					t.Errorf("%d sessions left open on the BMC: %v", n, m.srv.Events())
+				if n := b.Events.OpenSessions(); n != 0 {
+					t.Errorf("%d sessions left open on the BMC: %v", n, b.Events.All())
 				}
 				t.Logf("%v after %v", err, took)
 			})
@@ -393,10 +357,9 @@ func TestMalformedSetupReplies(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				b := newMemBMC(t, fakebmc.Config{Faults: fakebmc.Faults{Malform: tc.malform}}, nil)
-				defer b.srv.Close()
+				b := fakebmctest.New(t, fakebmc.Config{Faults: fakebmc.Faults{Malform: tc.malform}})
 				start := time.Now()
-				_, err := b.dial(t, admin)
+				_, err := b.Dial(t, admin)
 				took := time.Since(start)
 				if err == nil {
 					t.Fatal("session established")
@@ -421,8 +384,8 @@ func TestMalformedSetupReplies(t *testing.T) {
 					t.Errorf("failed after %v, want at once", took)
 				}
 				synctest.Wait()
-				if n := openSessions(b.srv); n != 0 {
-					t.Errorf("%d sessions left open on the BMC: %v", n, b.srv.Events())
+				if n := b.Events.OpenSessions(); n != 0 {
+					t.Errorf("%d sessions left open on the BMC: %v", n, b.Events.All())
 				}
 				t.Logf("%v (after %v)", err, took)
 			})
@@ -434,9 +397,8 @@ func TestMalformedSetupReplies(t *testing.T) {
 // session behind on the BMC.
 func TestSetPrivilegeRefusedClosesSession(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newMemBMC(t, fakebmc.Config{Faults: fakebmc.Faults{RefuseSetPrivilege: 0x81}}, nil)
-		defer m.srv.Close()
-		_, err := m.dial(t, admin)
+		b := fakebmctest.New(t, fakebmc.Config{Faults: fakebmc.Faults{RefuseSetPrivilege: 0x81}})
+		_, err := b.Dial(t, admin)
 		if !errors.Is(err, ipmi.ErrPrivilege) {
 			t.Fatalf("error %v, want ErrPrivilege", err)
 		}
@@ -445,14 +407,10 @@ func TestSetPrivilegeRefusedClosesSession(t *testing.T) {
 			t.Errorf("error %v does not carry completion code 0x81", err)
 		}
 		synctest.Wait()
-		closed := false
-		for _, e := range m.srv.Events() {
-			closed = closed || e.Kind == "session-close"
+		if b.Events.Count(fakebmc.EventSessionClose) == 0 {
+			t.Errorf("the BMC saw no Close Session: %v", b.Events.All())
 		}
-		if !closed {
-			t.Errorf("the BMC saw no Close Session: %v", m.srv.Events())
-		}
-		if n := m.srv.Stats().Sessions; n != 0 {
+		if n := b.Server.Stats().Sessions; n != 0 {
 			t.Errorf("%d sessions left on the BMC", n)
 		}
 	})
@@ -463,17 +421,12 @@ func TestSetPrivilegeRefusedClosesSession(t *testing.T) {
 // call the BMC incompatible.
 func TestPayloadEncryptionIsTyped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := newMemBMC(t, fakebmc.Config{}, nil)
-		defer m.srv.Close()
+		b := fakebmctest.New(t, fakebmc.Config{})
 		cfg := admin
 		cfg.CipherSuites = []uint8{2} // no confidentiality
-		s, err := m.dial(t, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := b.Session(t, cfg)
 		// Ask for encryption on a session without it: 0x83.
-		_, err = s.ActivatePayload(context.Background(), ipmi.PayloadSOL, 1, 0xC0)
+		_, err := s.ActivatePayload(context.Background(), ipmi.PayloadSOL, 1, 0xC0)
 		var ce *ipmi.CompletionError
 		if !errors.As(err, &ce) || ce.Code != ipmi.CCCannotActivateEncrypt {
 			t.Fatalf("error %v, want completion code 0x83", err)

@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -134,13 +135,8 @@ func TestSetupTrace(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				kg := []byte("the-bmc-key")
-				m := newMemBMC(t, fakebmc.Config{Kg: kg, Faults: tc.faults}, nil)
-				defer m.srv.Close()
-				c, err := m.net.Dial(m.addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rec := &recorder{Transport: c}
+				b := fakebmctest.New(t, fakebmc.Config{Kg: kg, Faults: tc.faults})
+				rec := &recorder{Transport: b.Transport(t)}
 				type event struct {
 					ipmi.TraceEvent
 					payload []byte

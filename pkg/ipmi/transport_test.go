@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -32,9 +33,7 @@ func TestIPv6ZoneOverUDP(t *testing.T) {
 	if err != nil {
 		t.Skipf("no IPv6 loopback on this machine (listening on [::1]: %v); IPv4 is covered by TestEverySuiteOverUDP", err)
 	}
-	srv := fakebmc.New(fakebmc.Config{})
-	go srv.Serve(pc)
-	defer srv.Close()
+	fakebmctest.New(t, fakebmc.Config{}, fakebmctest.PacketConn(pc))
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	addrs := []string{net.JoinHostPort("::1", strconv.Itoa(port))}
 	if lo := loopbackName(); lo != "" {

@@ -1,7 +1,30 @@
 // Package memnet is an in-memory datagram network: the same bytes a UDP
-// socket would carry, delivered through channels, so tests can run under
-// testing/synctest with fake time. Like UDP, a datagram sent to a full or
-// missing receiver is lost.
+// socket would carry, delivered through channels, so that a console and a
+// simulated BMC (or a thousand of them) can talk real RMCP+ in one process,
+// inside testing/synctest with fake time. A Conn is a net.PacketConn, and an
+// endpoint made by Dial is also an ipmi.Transport, so ipmi.NewSession runs
+// over it unchanged. Package fakebmctest serves simulated BMCs on it.
+//
+// Guarantees:
+//
+//   - Each Write or WriteTo sends one datagram, a copy of the bytes (the
+//     caller may reuse its buffer), and each ReadFrom or Read returns one
+//     whole datagram. A buffer too short for it gets its first bytes and the
+//     rest is discarded, as with UDP.
+//   - Datagrams from one endpoint to another arrive in the order they were
+//     written (by one goroutine) and are never duplicated or changed.
+//     Package impair adds loss, duplication, reordering and corruption.
+//   - A datagram is lost, silently and with success reported to the writer,
+//     as on UDP, only when nothing is at its address (never bound, or
+//     closed) or the receiver already holds 1024 datagrams it has not read.
+//   - memnet uses channels and mutexes only, no goroutines and no timers:
+//     an endpoint made inside a testing/synctest bubble blocks durably in
+//     ReadFrom, so the bubble's clock moves on while everyone waits for a
+//     datagram. Such an endpoint belongs to its bubble and must not be used
+//     from outside it.
+//   - Deadlines are not supported (os.ErrNoDeadline); Close ends a blocked
+//     ReadFrom with net.ErrClosed. A closed endpoint's address can be bound
+//     again, as a rebooted BMC binds its port again.
 package memnet
 
 import (
@@ -20,7 +43,8 @@ type Addr string
 func (a Addr) Network() string { return "memnet" }
 func (a Addr) String() string  { return string(a) }
 
-// Network is one in-memory network; the zero value is ready to use.
+// Network is one in-memory network: a namespace of addresses. The zero
+// value is ready to use; it is safe for concurrent use.
 type Network struct {
 	mu    sync.Mutex
 	conns map[Addr]*Conn
@@ -66,10 +90,14 @@ func (n *Network) add(addr Addr, peer Addr) (*Conn, error) {
 	return c, nil
 }
 
-// Listen returns an endpoint at addr.
+// Listen returns an endpoint at addr, any string not in use on n (a BMC's
+// name, "10.0.0.1:623": memnet gives it no meaning).
 func (n *Network) Listen(addr string) (*Conn, error) { return n.add(Addr(addr), "") }
 
-// Dial returns a new endpoint connected to addr.
+// Dial returns a new endpoint, at an address of its own ("client-N"),
+// connected to addr: Write sends there and Read returns only what comes from
+// there. Nothing need listen at addr yet; what is written to it until then
+// is lost.
 func (n *Network) Dial(addr string) (*Conn, error) { return n.add("", Addr(addr)) }
 
 func (n *Network) deliver(to Addr, d datagram) {

@@ -48,3 +48,37 @@ func TestDatagrams(t *testing.T) {
 		t.Errorf("write to a departed peer should be lost silently, got %v", err)
 	}
 }
+
+// The package's guarantees: copies, order, truncation, loss only at a full
+// queue or a missing receiver, and an address free again once closed.
+func TestGuarantees(t *testing.T) {
+	var n Network
+	srv, _ := n.Listen("srv")
+	c, _ := n.Dial("srv")
+	b := []byte("abc")
+	c.Write(b)
+	b[0] = 'X' // the datagram is a copy
+	buf := make([]byte, 2)
+	if k, _, _ := srv.ReadFrom(buf); string(buf[:k]) != "ab" {
+		t.Errorf("short read got %q, want the datagram's first bytes %q", buf[:k], "ab")
+	}
+	for i := range queueLen + 10 {
+		c.Write([]byte{byte(i), byte(i >> 8)})
+	}
+	for i := range queueLen {
+		if k, _, _ := srv.ReadFrom(buf); k != 2 || int(buf[0])|int(buf[1])<<8 != i {
+			t.Fatalf("datagram %d: got % x", i, buf[:k])
+		}
+	}
+	srv.Close()
+	again, err := n.Listen("srv")
+	if err != nil {
+		t.Fatalf("the address of a closed endpoint: %v", err)
+	}
+	c.Write([]byte("new"))
+	buf = make([]byte, 8)
+	// Nothing of what overflowed the old queue: the first is the new one.
+	if k, _, _ := again.ReadFrom(buf); string(buf[:k]) != "new" {
+		t.Errorf("got %q, want %q", buf[:k], "new")
+	}
+}

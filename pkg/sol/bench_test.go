@@ -3,14 +3,13 @@ package sol_test
 import (
 	"context"
 	"io"
-	"net"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
-	"github.com/ghmicons/ghmicons/pkg/ipmi"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/sol"
 )
 
@@ -47,27 +46,21 @@ func (h *countHost) wait(n int) {
 	h.mu.Unlock()
 }
 
-func benchConsole(b *testing.B) (*countHost, *sol.Stream, func()) {
+// benchConsole attaches a console over UDP loopback to a BMC whose host
+// counts (a recording host would keep every byte of every iteration).
+func benchConsole(b *testing.B) (*countHost, *sol.Stream) {
 	h := &countHost{ready: make(chan struct{})}
 	h.cond = sync.NewCond(&h.mu)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := fakebmc.New(fakebmc.Config{SOL: fakebmc.SOLConfig{Host: h}})
-	go srv.Serve(pc)
+	bmc := fakebmctest.New(b, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: h}}, fakebmctest.UDP(""))
 	cfg := admin
 	cfg.CipherSuites = []uint8{17}
-	s, err := ipmi.Dial(context.Background(), "udp", pc.LocalAddr().String(), cfg)
+	st, err := sol.Activate(context.Background(), bmc.Session(b, cfg), sol.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := sol.Activate(context.Background(), s, sol.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	b.Cleanup(func() { st.Close() })
 	<-h.ready
-	return h, st, func() { st.Close(); srv.Close() }
+	return h, st
 }
 
 func mallocs() uint64 {
@@ -80,8 +73,7 @@ func mallocs() uint64 {
 // against the simulated BMC (both sides in this process: allocs/packet
 // counts both).
 func BenchmarkOutput(b *testing.B) {
-	h, st, done := benchConsole(b)
-	defer done()
+	h, st := benchConsole(b)
 	chunk := make([]byte, 1<<20)
 	for i := range chunk {
 		chunk[i] = byte('a' + i%26)
@@ -110,8 +102,7 @@ func BenchmarkOutput(b *testing.B) {
 
 // BenchmarkInput: console → host throughput.
 func BenchmarkInput(b *testing.B) {
-	h, st, done := benchConsole(b)
-	defer done()
+	h, st := benchConsole(b)
 	chunk := make([]byte, 1<<20)
 	b.SetBytes(int64(len(chunk)))
 	b.ResetTimer()
@@ -133,8 +124,7 @@ func BenchmarkInput(b *testing.B) {
 // to its datagram handed to the kernel, i.e. Write's return; then the ACK is
 // awaited so that the next keystroke again finds nothing in flight.
 func BenchmarkKeystroke(b *testing.B) {
-	h, st, done := benchConsole(b)
-	defer done()
+	h, st := benchConsole(b)
 	key := []byte{'k'}
 	var wire time.Duration
 	for i := range b.N {

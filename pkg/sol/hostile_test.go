@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/impair"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 	"github.com/ghmicons/ghmicons/pkg/sol"
@@ -136,15 +137,15 @@ func TestInputRefusedBacksOff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var ctr *solCounter
-				b := newBMCWith(t, fakebmc.Config{}, func(pc net.PacketConn) net.PacketConn {
+				b := newBMC(t, fakebmc.Config{}, fakebmctest.Tap(func(pc net.PacketConn) net.PacketConn {
 					ctr = &solCounter{PacketConn: pc, limit: 10000}
 					return ctr
-				})
-				st := b.console(t, sol.Config{})
+				}))
+				st := console(t, b, sol.Config{})
 				defer st.Close()
 				evs := collect(st)
 				synctest.Wait()
-				b.srv.SetInputStall(tc.mode)
+				b.Server.SetInputStall(tc.mode)
 				n0 := ctr.count()
 				start := time.Now()
 				st.Write([]byte("hello"))
@@ -168,9 +169,9 @@ func TestInputRefusedBacksOff(t *testing.T) {
 				if d := stalled[0].e.Detail; !strings.Contains(d, tc.refusal) || !strings.Contains(d, "5 bytes waiting") {
 					t.Errorf("InputStalled detail %q, want the refusal (%s) and the bytes waiting", d, tc.refusal)
 				}
-				b.srv.SetInputStall(fakebmc.InputTaken)
+				b.Server.SetInputStall(fakebmc.InputTaken)
 				resumedAt := time.Now()
-				if got := b.host.waitWithin(5, 3*time.Second); string(got) != "hello" {
+				if got := hostGot(b, 5, 3*time.Second); string(got) != "hello" {
 					t.Fatalf("host got %q after the BMC took input again", got)
 				}
 				if d := time.Since(resumedAt); d > 2*time.Second {
@@ -194,11 +195,11 @@ func TestInputRefusedBacksOff(t *testing.T) {
 func TestInputNeverAcked(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		st := b.console(t, sol.Config{})
+		st := console(t, b, sol.Config{})
 		defer st.Close()
 		evs := collect(st)
 		synctest.Wait()
-		b.srv.SetInputStall(fakebmc.InputNoAck)
+		b.Server.SetInputStall(fakebmc.InputNoAck)
 		st.Write([]byte("hello"))
 		d := waitDone(t, st, time.Minute)
 		if d < 20*time.Second || d > 21*time.Second {
@@ -229,7 +230,7 @@ func TestInputNeverAcked(t *testing.T) {
 func TestWriteAndCloseWithFullBuffer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{Faults: fakebmc.Faults{InputStall: fakebmc.InputAcceptNone}})
-		st := b.console(t, sol.Config{WriteBuffer: 1024})
+		st := console(t, b, sol.Config{WriteBuffer: 1024})
 		type result struct {
 			n   int
 			err error
@@ -262,8 +263,8 @@ func TestWriteAndCloseWithFullBuffer(t *testing.T) {
 		if r := <-blocked; r.n != 1024 || !errors.Is(r.err, sol.ErrClosed) {
 			t.Errorf("blocked Write = %d, %v; want 1024, ErrClosed", r.n, r.err)
 		}
-		if len(b.events("deactivate", "")) != 1 || len(b.events("session-close", "")) != 1 {
-			t.Errorf("BMC saw deactivate %d, session close %d; want 1, 1", len(b.events("deactivate", "")), len(b.events("session-close", "")))
+		if b.Events.Count(fakebmc.EventDeactivate) != 1 || b.Events.Count(fakebmc.EventSessionClose) != 1 {
+			t.Errorf("BMC saw deactivate %d, session close %d; want 1, 1", b.Events.Count(fakebmc.EventDeactivate), b.Events.Count(fakebmc.EventSessionClose))
 		}
 	})
 }
@@ -275,12 +276,11 @@ func TestOversizeOutput(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{Faults: fakebmc.Faults{OversizeOutput: 1500},
 			SOL: fakebmc.SOLConfig{OutputBuffer: 256 << 10, SendThreshold: 4096}})
-		st := b.console(t, sol.Config{})
+		st := console(t, b, sol.Config{})
 		defer st.Close()
-		<-b.host.ready
 		out := make([]byte, 200<<10)
 		rand.Read(out)
-		go b.host.line.Write(out)
+		go b.Host.Write(out)
 		got := make([]byte, len(out))
 		if _, err := io.ReadFull(st, got); err != nil {
 			t.Fatal(err)
@@ -311,11 +311,11 @@ func TestBMCDeathDetected(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					b := newBMC(t, fakebmc.Config{})
-					st := b.console(t, sol.Config{})
+					st := console(t, b, sol.Config{})
 					defer st.Close()
 					time.Sleep(after)
 					synctest.Wait()
-					b.imp.SetSilent(true)
+					b.Link.SetSilent(true)
 					if typing {
 						st.Write([]byte("x"))
 					}
@@ -357,12 +357,12 @@ func TestStaleInputSequence(t *testing.T) {
 				b := newBMC(t, fakebmc.Config{Faults: tc.faults})
 				lost, want := 0, 0
 				for i := range 30 {
-					st := b.console(t, sol.Config{Keepalive: -1, NoOpening: tc.noOpening})
+					st := console(t, b, sol.Config{Keepalive: -1, NoOpening: tc.noOpening})
 					key := byte('a' + i%26)
 					start := time.Now()
 					st.Write([]byte{key})
 					want++
-					got := b.host.waitWithin(want, 3*time.Second)
+					got := hostGot(b, want, 3*time.Second)
 					if len(got) < want || got[len(got)-1] != key {
 						lost++
 						want--
@@ -394,15 +394,15 @@ func TestActivateAnswersLost(t *testing.T) {
 		t.Run(fmt.Sprintf("%d lost", n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := newBMC(t, fakebmc.Config{Faults: fakebmc.Faults{LoseActivateAnswers: n}})
-				st := b.console(t, sol.Config{})
-				if got := len(b.events("answer-lost", "")); got != n {
+				st := console(t, b, sol.Config{})
+				if got := b.Events.Count(fakebmc.EventAnswerLost); got != n {
 					t.Errorf("%d answers lost, want %d", got, n)
 				}
-				if got := len(b.events("activate", "")); got != n+1 {
+				if got := b.Events.Count(fakebmc.EventActivate); got != n+1 {
 					t.Errorf("%d activations, want %d", got, n+1)
 				}
 				st.Write([]byte("attached"))
-				if got := b.host.waitWithin(8, 5*time.Second); string(got) != "attached" {
+				if got := hostGot(b, 8, 5*time.Second); string(got) != "attached" {
 					t.Errorf("host got %q", got)
 				}
 				if err := st.Close(); err != nil {
@@ -422,26 +422,23 @@ func TestActivateUnderLoss(t *testing.T) {
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				// impair seeds its generator in Wrap, not in SetConfig.
-				var lossy *impair.Conn
-				b := newBMCWith(t, fakebmc.Config{Faults: fakebmc.Faults{ActivateNotCached: true}},
-					func(pc net.PacketConn) net.PacketConn {
-						lossy = impair.Wrap(pc, impair.Config{Seed: seed})
-						return lossy
-					})
+				b := newBMC(t, fakebmc.Config{Faults: fakebmc.Faults{ActivateNotCached: true}},
+					fakebmctest.Impair(impair.Config{Seed: seed}))
+				lossy := b.Link
 				cfg := admin
 				cfg.Retries = 20
-				s := b.session(t, cfg)
+				s := b.Session(t, cfg)
 				lossy.SetConfig(impair.Config{Drop: 0.5})
 				st, err := sol.Activate(context.Background(), s, sol.Config{Keepalive: -1})
 				if err != nil {
 					t.Fatalf("Activate through 50%% loss: %v", err)
 				}
 				lossy.SetConfig(impair.Config{})
-				acts := len(b.events("activate", ""))
+				acts := b.Events.Count(fakebmc.EventActivate)
 				extra += acts - 1
 				t.Logf("%d activations, %d datagrams dropped", acts, lossy.Stats().Dropped)
 				st.Write([]byte("attached"))
-				if got := b.host.waitWithin(8, 5*time.Second); string(got) != "attached" {
+				if got := hostGot(b, 8, 5*time.Second); string(got) != "attached" {
 					t.Errorf("host got %q", got)
 				}
 				st.Close()
@@ -463,10 +460,10 @@ func TestDeactivatedByAnotherTool(t *testing.T) {
 		t.Run(fmt.Sprintf("silent %v", silent), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{SilentDeactivate: silent}})
-				st := b.console(t, sol.Config{})
+				st := console(t, b, sol.Config{})
 				defer st.Close()
 				evs := collect(st)
-				other := b.session(t, admin)
+				other := b.Session(t, admin)
 				defer other.Close()
 				if err := other.DeactivatePayload(context.Background(), ipmi.PayloadSOL, 1); err != nil {
 					t.Fatal(err)
@@ -489,9 +486,9 @@ func TestDeactivatedByAnotherTool(t *testing.T) {
 	t.Run("taken over, silently", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{SilentDeactivate: true}})
-			st := b.console(t, sol.Config{})
+			st := console(t, b, sol.Config{})
 			defer st.Close()
-			thief := b.console(t, sol.Config{})
+			thief := console(t, b, sol.Config{})
 			defer thief.Close()
 			waitDone(t, st, 20*time.Second)
 			err := st.Err()
@@ -511,17 +508,16 @@ func TestDeactivatedByAnotherTool(t *testing.T) {
 func TestFlappingBreakBit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		st := b.console(t, sol.Config{})
+		st := console(t, b, sol.Config{})
 		evs := collect(st)
-		<-b.host.ready
 		read := make(chan int64)
 		go func() {
 			n, _ := io.Copy(io.Discard, st)
 			read <- n
 		}()
 		for range 500 {
-			b.host.line.SendBreak()
-			b.host.line.Write([]byte("x"))
+			b.Host.SendBreak()
+			b.Host.Write([]byte("x"))
 			time.Sleep(10 * time.Millisecond)
 		}
 		synctest.Wait()

@@ -6,104 +6,45 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
-	"net"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/impair"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
-	"github.com/ghmicons/ghmicons/pkg/memnet"
 	"github.com/ghmicons/ghmicons/pkg/sol"
 )
 
-// bmc is a simulated BMC on an in-memory network, for synctest.
-type bmc struct {
-	srv  *fakebmc.Server
-	net  *memnet.Network
-	imp  *impair.Conn
-	host *sinkHost
-	mu   sync.Mutex
-	evs  []timedEvent
-}
-
-type timedEvent struct {
-	at time.Time
-	e  fakebmc.Event
-}
-
-func newBMC(t *testing.T, cfg fakebmc.Config) *bmc {
+// newBMC starts a simulated BMC in memory, for synctest, whose host (unless
+// cfg names one) records what consoles send and echoes nothing.
+func newBMC(t *testing.T, cfg fakebmc.Config, opts ...fakebmctest.Option) *fakebmctest.BMC {
 	t.Helper()
-	return newBMCWith(t, cfg, nil)
+	return fakebmctest.New(t, cfg, append([]fakebmctest.Option{fakebmctest.NoEcho()}, opts...)...)
 }
 
-// newBMCWith is newBMC with the BMC's end of the network wrapped by wrap.
-func newBMCWith(t *testing.T, cfg fakebmc.Config, wrap func(net.PacketConn) net.PacketConn) *bmc {
+// console activates SOL on a new session to b.
+func console(t *testing.T, b *fakebmctest.BMC, cfg sol.Config) *sol.Stream {
 	t.Helper()
-	b := &bmc{net: &memnet.Network{}, host: newSinkHost()}
-	if cfg.SOL.Host == nil {
-		cfg.SOL.Host = b.host
-	}
-	cfg.OnEvent = func(e fakebmc.Event) {
-		b.mu.Lock()
-		b.evs = append(b.evs, timedEvent{time.Now(), e})
-		b.mu.Unlock()
-	}
-	pc, err := b.net.Listen("bmc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.imp = impair.Wrap(pc, impair.Config{})
-	b.srv = fakebmc.New(cfg)
-	var conn net.PacketConn = b.imp
-	if wrap != nil {
-		conn = wrap(b.imp)
-	}
-	go b.srv.Serve(conn)
-	t.Cleanup(func() { b.srv.Close() })
-	return b
-}
-
-func (b *bmc) events(kind, detail string) []time.Time {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []time.Time
-	for _, te := range b.evs {
-		if te.e.Kind == kind && (detail == "" || te.e.Detail == detail) {
-			out = append(out, te.at)
-		}
-	}
-	return out
-}
-
-func (b *bmc) session(t *testing.T, cfg ipmi.Config) *ipmi.Session {
-	t.Helper()
-	c, err := b.net.Dial("bmc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ipmi.NewSession(context.Background(), c, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func (b *bmc) console(t *testing.T, cfg sol.Config) *sol.Stream {
-	t.Helper()
-	st, err := sol.Activate(context.Background(), b.session(t, admin), cfg)
+	st, err := sol.Activate(context.Background(), b.Session(t, admin), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return st
 }
 
+// hostGot waits until b's host has received n bytes, at most d (fake time
+// under synctest), and returns what it has received then.
+func hostGot(b *fakebmctest.BMC, n int, d time.Duration) []byte {
+	in, _ := b.Host.Await(d, func(in []byte) bool { return len(in) >= n })
+	return in
+}
+
 func TestEchoAndClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: fakebmc.EchoHost{}}})
-		st := b.console(t, sol.Config{})
+		st := console(t, b, sol.Config{})
 		if _, err := st.Write([]byte("hello\r")); err != nil {
 			t.Fatal(err)
 		}
@@ -114,8 +55,8 @@ func TestEchoAndClose(t *testing.T) {
 		if err := st.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if len(b.events("deactivate", "")) != 1 || len(b.events("session-close", "")) != 1 {
-			t.Errorf("BMC saw deactivate %d, close %d", len(b.events("deactivate", "")), len(b.events("session-close", "")))
+		if b.Events.Count(fakebmc.EventDeactivate) != 1 || b.Events.Count(fakebmc.EventSessionClose) != 1 {
+			t.Errorf("BMC saw deactivate %d, close %d", b.Events.Count(fakebmc.EventDeactivate), b.Events.Count(fakebmc.EventSessionClose))
 		}
 		if _, err := st.Read(got); err != io.EOF {
 			t.Errorf("read after close: %v", err)
@@ -128,11 +69,11 @@ func TestEchoAndClose(t *testing.T) {
 func TestKeystrokeNotDelayed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		st := b.console(t, sol.Config{})
+		st := console(t, b, sol.Config{})
 		defer st.Close()
 		start := time.Now()
 		st.Write([]byte("k"))
-		b.host.waitFor(1)
+		b.Host.WaitInput(t, time.Minute, 1)
 		if d := time.Since(start); d != 0 {
 			t.Errorf("keystroke took %v of (fake) time", d)
 		}
@@ -144,9 +85,9 @@ func TestRetransmissionTiming(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
 		// No opening packet: its answer would be an RTT sample (0 in fake
 		// time), and this is the schedule from the initial RTO.
-		st := b.console(t, sol.Config{Keepalive: -1, NoOpening: true})
+		st := console(t, b, sol.Config{Keepalive: -1, NoOpening: true})
 		defer st.Close()
-		b.imp.SetSilent(true)
+		b.Link.SetSilent(true)
 		st.Write([]byte("x"))
 		// Initial RTO 250 ms, doubling: retransmissions at 250, 750, 1750, 3750 ms.
 		for i, at := range []time.Duration{260, 760, 1760, 3760} {
@@ -162,7 +103,7 @@ func TestRetransmissionTiming(t *testing.T) {
 		if err := st.Err(); !errors.Is(err, ipmi.ErrSessionLost) {
 			t.Fatalf("after 24 s of silence: %v", err)
 		}
-		b.imp.SetSilent(false)
+		b.Link.SetSilent(false)
 		if _, err := st.Write([]byte("y")); !errors.Is(err, ipmi.ErrSessionLost) {
 			t.Errorf("write after loss: %v", err)
 		}
@@ -174,36 +115,36 @@ func TestKeepaliveTiming(t *testing.T) {
 		// A BMC that, like ipmi_sim, expires sessions after 30 s without an
 		// IPMI request: the console must keep it alive with no SOL traffic.
 		b := newBMC(t, fakebmc.Config{SessionTimeout: 30 * time.Second})
-		st := b.console(t, sol.Config{})
+		st := console(t, b, sol.Config{})
 		defer st.Close()
 		start := time.Now()
 		time.Sleep(5 * time.Minute)
 		synctest.Wait()
-		kas := b.events("request", "Get Payload Instance Info")
+		kas := b.Events.Requests("Get Payload Instance Info")
 		if len(kas) < 20 || len(kas) > 27 {
 			t.Errorf("%d keepalives in 5 minutes, want 20–27", len(kas))
 		}
 		prev := start
-		for _, at := range kas {
-			if gap := at.Sub(prev); gap > 15*time.Second || gap < 11*time.Second {
+		for _, ka := range kas {
+			if gap := ka.Time.Sub(prev); gap > 15*time.Second || gap < 11*time.Second {
 				t.Errorf("keepalive gap %v outside 11.25–15 s", gap)
 			}
-			prev = at
+			prev = ka.Time
 		}
 		if err := st.Err(); err != nil {
 			t.Fatal(err)
 		}
 		st.Write([]byte("still here"))
-		b.host.waitFor(10)
+		b.Host.WaitInput(t, time.Minute, 10)
 	})
 }
 
 func TestKeepaliveDetectsSilentBMC(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		st := b.console(t, sol.Config{})
+		st := console(t, b, sol.Config{})
 		defer st.Close()
-		b.imp.SetSilent(true)
+		b.Link.SetSilent(true)
 		start := time.Now()
 		select {
 		case <-st.Done():
@@ -221,14 +162,14 @@ func TestKeepaliveDetectsSilentBMC(t *testing.T) {
 func TestTakeover(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: fakebmc.EchoHost{}}})
-		first := b.console(t, sol.Config{})
+		first := console(t, b, sol.Config{})
 		defer first.Close()
-		s3 := b.session(t, admin)
+		s3 := b.Session(t, admin)
 		if _, err := sol.Activate(context.Background(), s3, sol.Config{NoSteal: true}); !errors.Is(err, sol.ErrInUse) {
 			t.Fatalf("no-steal: %v, want ErrInUse", err)
 		}
 		s3.Close()
-		second := b.console(t, sol.Config{})
+		second := console(t, b, sol.Config{})
 		defer second.Close()
 		synctest.Wait()
 		if err := first.Err(); !errors.Is(err, sol.ErrTakenOver) {
@@ -250,9 +191,9 @@ func TestTakeover(t *testing.T) {
 func TestTakeoverSeenByKeepalive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{SilentDeactivate: true}})
-		st := b.console(t, sol.Config{})
+		st := console(t, b, sol.Config{})
 		defer st.Close()
-		other := b.session(t, admin)
+		other := b.Session(t, admin)
 		defer other.Close()
 		if err := other.DeactivatePayload(context.Background(), ipmi.PayloadSOL, 1); err != nil {
 			t.Fatal(err)
@@ -272,7 +213,7 @@ func TestTakeoverSeenByKeepalive(t *testing.T) {
 func TestHostPowerEvents(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		st := b.console(t, sol.Config{})
+		st := console(t, b, sol.Config{})
 		defer st.Close()
 		if err := st.Session().ChassisControl(context.Background(), ipmi.PowerOff); err != nil {
 			t.Fatal(err)
@@ -298,20 +239,16 @@ func TestHostPowerEvents(t *testing.T) {
 func TestBreak(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		st := b.console(t, sol.Config{Keepalive: -1})
+		st := console(t, b, sol.Config{Keepalive: -1})
 		defer st.Close()
-		b.imp.SetConfig(impair.Config{Drop: 0.5, Seed: 7})
+		b.Link.SetConfig(impair.Config{Drop: 0.5, Seed: 7})
 		if err := st.SendBreak(); err != nil {
 			t.Fatal(err)
 		}
-		b.host.mu.Lock()
-		for b.host.breaks == 0 {
-			b.host.cond.Wait()
-		}
-		b.host.mu.Unlock()
-		b.imp.SetConfig(impair.Config{})
+		b.Host.WaitBreaks(t, time.Minute, 1)
+		b.Link.SetConfig(impair.Config{})
 		synctest.Wait()
-		if got := len(b.events("break", "")); got != 1 {
+		if got := b.Events.Count(fakebmc.EventBreak); got != 1 {
 			t.Errorf("BMC saw %d breaks, want exactly 1 despite retransmissions", got)
 		}
 	})
@@ -333,7 +270,7 @@ func TestIpmiSimLikeBMC(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := newBMC(t, fakebmc.Config{SOL: tc.sol})
-				st := b.console(t, sol.Config{})
+				st := console(t, b, sol.Config{})
 				defer st.Close()
 				if got := st.Stats().MaxChars; got != tc.maxChars {
 					t.Errorf("characters per packet %d, want %d", got, tc.maxChars)
@@ -341,7 +278,7 @@ func TestIpmiSimLikeBMC(t *testing.T) {
 				in := make([]byte, 16<<10)
 				rand.Read(in)
 				st.Write(in)
-				if got := b.host.waitFor(len(in)); !bytes.Equal(got, in) {
+				if got := b.Host.WaitInput(t, time.Minute, len(in)); !bytes.Equal(got, in) {
 					t.Fatal("input differs")
 				}
 			})
@@ -354,12 +291,11 @@ func TestIpmiSimLikeBMC(t *testing.T) {
 func TestSlowReader(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		st := b.console(t, sol.Config{ReadBuffer: 4096})
+		st := console(t, b, sol.Config{ReadBuffer: 4096})
 		defer st.Close()
 		out := make([]byte, 256<<10)
 		rand.Read(out)
-		<-b.host.ready
-		go b.host.line.Write(out)
+		go b.Host.Write(out)
 		time.Sleep(10 * time.Second) // nobody reads
 		synctest.Wait()
 		if got := st.Stats().BytesIn; got > 4096 {
@@ -378,7 +314,7 @@ func TestSlowReader(t *testing.T) {
 func TestActivationErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Disabled: true}})
-		s := b.session(t, admin)
+		s := b.Session(t, admin)
 		defer s.Close()
 		if _, err := sol.Activate(context.Background(), s, sol.Config{}); !errors.Is(err, sol.ErrDisabled) {
 			t.Errorf("disabled: %v", err)
@@ -388,7 +324,7 @@ func TestActivationErrors(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{ForceEncryption: true}})
 		cfg := admin
 		cfg.CipherSuites = []uint8{2}
-		s := b.session(t, cfg)
+		s := b.Session(t, cfg)
 		defer s.Close()
 		_, err := sol.Activate(context.Background(), s, sol.Config{})
 		var ce *ipmi.CompletionError
@@ -397,5 +333,3 @@ func TestActivationErrors(t *testing.T) {
 		}
 	})
 }
-
-var _ net.Addr = memnet.Addr("")
