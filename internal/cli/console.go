@@ -585,9 +585,7 @@ func (c *console) closeStream(att *attachment) {
 	c.closers.Add(1)
 	go func() {
 		defer c.closers.Done()
-		if err := att.st.Close(); errors.Is(err, sol.ErrUndelivered) {
-			c.note("%s", oneLine(err.Error()))
-		}
+		_ = att.st.Close() // input it gave up on is counted in shutdown
 	}()
 }
 

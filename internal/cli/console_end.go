@@ -133,6 +133,14 @@ func (c *console) shutdown() error {
 	}
 	c.waitClosers()
 	if att != nil {
+		// Input the stream took but the BMC never accepted (Close gave up
+		// on it): told with what the program itself did not send, in one
+		// note.
+		if out := att.st.Stats().BytesOut; att.written > out {
+			c.discard(int(att.written-out), "the BMC had not accepted it when the console closed")
+		}
+	}
+	if att != nil {
 		if werr := c.waitOutput(att.st, e.how == endInput); werr != nil && err == nil {
 			err = werr
 		}
