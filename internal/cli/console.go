@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/escape"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 	"github.com/ghmicons/ghmicons/pkg/sol"
@@ -162,19 +163,6 @@ func attach(o *options, addr string, cfg ipmi.Config, env Env, banner func(*cons
 	var err error
 	if c.esc, err = o.escapeFilter(c.ttyIn); err != nil {
 		return err
-	}
-	if o.instance < 1 || o.instance > 15 {
-		return &usageError{"--instance must be 1-15"}
-	}
-	if o.bootdev != "" {
-		if _, err := parseBoot(strings.FieldsFunc(o.bootdev, func(r rune) bool { return r == ',' || r == ' ' })); err != nil {
-			return err
-		}
-	}
-	if o.power != "" {
-		if _, err := ipmi.ParseChassisAction(o.power); err != nil {
-			return &usageError{err.Error()}
-		}
 	}
 	eol := "\n"
 	if c.tty {
@@ -452,21 +440,15 @@ func (c *console) escapeHint() string {
 // afterAttach applies --bootdev and --power once the console shows the
 // host, so the operator sees the boot from its first byte.
 func (c *console) afterAttach(ctx context.Context, st *sol.Stream) {
-	if c.o.bootdev != "" {
-		f, _ := parseBoot(strings.FieldsFunc(c.o.bootdev, func(r rune) bool { return r == ',' || r == ' ' }))
-		if err := st.Session().SetBootFlags(ctx, f); err != nil {
-			c.note("bootdev %s failed: %v", f.Device, err)
-		} else {
-			f.Valid = true
-			c.note("boot device set to %s", f)
+	for _, call := range []*command.Call{c.o.bootCmd, c.o.powerCmd} {
+		if call == nil {
+			continue
 		}
-	}
-	if c.o.power != "" {
-		a, _ := ipmi.ParseChassisAction(c.o.power)
-		if err := st.Session().ChassisControl(ctx, a); err != nil {
-			c.note("power %s failed: %v", a, err)
+		res, _ := call.Run(ctx, command.OnSession(st.Session()))
+		if res.Logged {
+			c.note("%s", res.Note)
 		} else {
-			c.note("power %s sent", a)
+			c.say("%s", res.Note)
 		}
 	}
 }
@@ -662,7 +644,7 @@ func (c *console) handleInput(b []byte) {
 			}
 			c.queueInput(inputItem{brk: true})
 		case escape.Help:
-			c.say("%s", escape.HelpText(c.esc.Char()))
+			c.say("%s", escape.HelpText(c.esc.Char(), promptSummary()))
 		case escape.Suspend:
 			c.suspend()
 		case escape.Status:
@@ -909,4 +891,11 @@ func stopSignals(chs ...chan os.Signal) {
 	for _, ch := range chs {
 		signal.Stop(ch)
 	}
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }

@@ -189,24 +189,32 @@ func TestHelpShowsBounds(t *testing.T) {
 }
 
 func TestParseCommand(t *testing.T) {
+	type want struct {
+		name   string
+		status bool
+		action ipmi.ChassisAction
+		boot   ipmi.BootFlags
+	}
 	tests := []struct {
 		words []string
-		want  command
+		want  want
 		bad   bool
 	}{
-		{[]string{"power", "status"}, command{name: "power", status: true}, false},
-		{[]string{"POWER", "STATUS"}, command{name: "power", status: true}, false},
-		{[]string{"Power", "On"}, command{name: "power", action: ipmi.PowerOn}, false},
-		{[]string{"power", "CYCLE"}, command{name: "power", action: ipmi.PowerCycle}, false},
-		{[]string{"BOOTDEV", "STATUS"}, command{name: "bootdev", status: true}, false},
-		{[]string{"bootdev", "PXE", "Persistent", "EFI"}, command{name: "bootdev", boot: ipmi.BootFlags{Device: ipmi.BootPXE, Persistent: true, EFI: true}}, false},
-		{[]string{"INFO"}, command{name: "info"}, false},
-		{[]string{"Info"}, command{name: "info"}, false},
-		{[]string{"info", "extra"}, command{}, true},
-		{[]string{"bootdev", "status", "extra"}, command{}, true},
-		{[]string{"power", "status", "extra"}, command{}, true},
-		{[]string{"power", "sideways"}, command{}, true},
-		{[]string{"reboot"}, command{}, true},
+		{[]string{"power", "status"}, want{name: "power", status: true}, false},
+		{[]string{"POWER", "STATUS"}, want{name: "power", status: true}, false},
+		{[]string{"Power", "On"}, want{name: "power", action: ipmi.PowerOn}, false},
+		{[]string{"power", "CYCLE"}, want{name: "power", action: ipmi.PowerCycle}, false},
+		{[]string{"BOOTDEV", "STATUS"}, want{name: "bootdev", status: true}, false},
+		{[]string{"bootdev", "PXE", "Persistent", "EFI"}, want{name: "bootdev", boot: ipmi.BootFlags{Device: ipmi.BootPXE, Persistent: true, EFI: true}}, false},
+		{[]string{"INFO"}, want{name: "info"}, false},
+		{[]string{"Info"}, want{name: "info"}, false},
+		{[]string{"info", "extra"}, want{}, true},
+		{[]string{"bootdev", "status", "extra"}, want{}, true},
+		{[]string{"power", "status", "extra"}, want{}, true},
+		{[]string{"power", "sideways"}, want{}, true},
+		{[]string{"reboot"}, want{}, true},
+		// Console commands are not one-shot commands.
+		{[]string{"break"}, want{}, true},
 	}
 	for _, tt := range tests {
 		c, err := parseCommand(tt.words)
@@ -216,8 +224,12 @@ func TestParseCommand(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || *c != tt.want {
-			t.Errorf("%q: %+v, %v; want %+v", tt.words, c, err, tt.want)
+		if err != nil {
+			t.Errorf("%q: %v", tt.words, err)
+			continue
+		}
+		if got := (want{c.Command.Name, c.Status, c.Action, c.Boot}); got != tt.want {
+			t.Errorf("%q: %+v; want %+v", tt.words, got, tt.want)
 		}
 	}
 }

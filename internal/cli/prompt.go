@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/escape"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
@@ -155,7 +156,7 @@ func (c *console) runCommand(line string) {
 			})
 			return
 		}
-		f, err := parseBoot(words[1:])
+		f, err := command.ParseBoot(words[1:])
 		if err != nil {
 			c.say("%v", err)
 			return

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -91,7 +92,8 @@ func run(args []string, env Env) error {
 	return attach(o, addr, cfg, env, nil)
 }
 
-// oneShot runs "power …", "bootdev …" or "info" and exits. A signal ends it
+// oneShot runs a one-shot command of the table (power, bootdev, info) and
+// exits. A signal ends it
 // with the session closed; a second signal while the BMC is slow to answer
 // Close Session leaves at once.
 func oneShot(sc *signalScope, o *options, addr string, cfg ipmi.Config, env Env) (err error) {
@@ -112,11 +114,11 @@ func oneShot(sc *signalScope, o *options, addr string, cfg ipmi.Config, env Env)
 			err = cerr
 		}
 	}()
-	out, err := o.cmd.run(sc.ctx, s)
+	res, err := o.cmd.Run(sc.ctx, command.OnSession(s))
 	if err != nil {
 		return sc.or(err)
 	}
-	if _, err := io.WriteString(env.Stdout, out); err != nil {
+	if _, err := io.WriteString(env.Stdout, res.Output); err != nil {
 		return fmt.Errorf("writing the answer: %w", err)
 	}
 	return nil
