@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/ghmicons/ghmicons/pkg/console"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
@@ -280,8 +281,8 @@ func Summary(s Scope) string {
 // prompt of scope s: command names first, then each row's arguments.
 func Complete(s Scope, line string) []string {
 	words := strings.Fields(line)
-	if line == "" || strings.HasSuffix(line, " ") {
-		words = append(words, "")
+	if len(words) == 0 || strings.TrimRightFunc(line, unicode.IsSpace) != line {
+		words = append(words, "") // a new word begins
 	}
 	last := strings.ToLower(words[len(words)-1])
 	var cands []string

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unicode"
 
 	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/console"
@@ -293,6 +294,39 @@ func TestRunOnConsole(t *testing.T) {
 		r, _ = run(t, c, command.Prompt, "help")
 		if !strings.HasPrefix(r.Note, "Commands:") {
 			t.Errorf("help: %q", r.Note)
+		}
+	})
+}
+
+// FuzzParse: any line parses or is a usage error, never a panic; a parsed
+// call names its row and says the words back in lower case; completion
+// never panics and only offers words that complete the last one.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"power status", "POWER CYCLE", "bootdev pxe persistent efi", "bootdev status x",
+		"info", "? ", "break", "status", "", "  ", "bootdev", "power on off"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		for _, s := range []command.Scope{command.OneShot, command.Prompt} {
+			c, err := command.Parse(s, strings.Fields(line))
+			if err != nil {
+				var ue *command.UsageError
+				if !errors.As(err, &ue) {
+					t.Fatalf("%q: %v is not a usage error", line, err)
+				}
+			} else if c.Command == nil || c.Command.Scope&s == 0 || c.String() != strings.ToLower(c.String()) {
+				t.Fatalf("%q: call %+v", line, c)
+			}
+			words := strings.Fields(line)
+			last := ""
+			if len(words) > 0 && strings.TrimRightFunc(line, unicode.IsSpace) == line {
+				last = strings.ToLower(words[len(words)-1])
+			}
+			for _, w := range command.Complete(s, line) {
+				if !strings.HasPrefix(w, last) {
+					t.Fatalf("%q: completion %q does not extend %q", line, w, last)
+				}
+			}
 		}
 	})
 }
