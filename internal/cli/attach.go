@@ -187,6 +187,7 @@ func (f *frontend) run() error {
 	// pipe's does, as any pipe reader does.
 	var err error
 	if f.w, err = f.con.NewWriter(console.WriterConfig{Name: "stdin", Lossy: f.ttyIn}); err != nil {
+		_ = f.con.Close(context.Background())
 		return err
 	}
 	go readInput(f.env.Stdin, f.input)

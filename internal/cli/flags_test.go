@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ghmicons/ghmicons/pkg/console"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 	"github.com/ghmicons/ghmicons/pkg/sol"
 )
@@ -330,6 +331,11 @@ func TestExitCode(t *testing.T) {
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {
 			t.Errorf("%s: ExitCode(%v) = %d, want %d", tt.name, tt.err, got, tt.want)
+		}
+		// --reconnect (the console engine) gives up on exactly the errors
+		// that exit 3 or 7: another attempt would meet them again.
+		if perm, want := console.Permanent(tt.err), tt.want == ExitAuth || tt.want == ExitIncompat; perm != want && tt.want != ExitUsage {
+			t.Errorf("%s: console.Permanent(%v) = %v, want %v (exit %d)", tt.name, tt.err, perm, want, tt.want)
 		}
 	}
 }

@@ -36,7 +36,6 @@ type options struct {
 	retries                               int
 	debug                                 string
 	bootdev, power                        string
-	bootPersistent, bootEFI               bool
 
 	args []string      // the command and its arguments
 	cmd  *command.Call // the parsed one-shot command; nil attaches to the console

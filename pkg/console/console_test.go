@@ -712,3 +712,62 @@ func TestLogFollowsInOrder(t *testing.T) {
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+// Before Start: readers and subscriptions can be made, Stats says idle,
+// calls that need the owner say so; Close without Start ends it.
+func TestNotStarted(t *testing.T) {
+	c, err := console.New(console.Config{Addr: "bmc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.NewReader(console.ReaderConfig{})
+	sub := c.Events(1)
+	if s := c.Stats(); s.State != console.StateIdle || s.Addr != "bmc" {
+		t.Errorf("Stats before Start: %+v", s)
+	}
+	if _, err := c.NewWriter(console.WriterConfig{}); !errors.Is(err, console.ErrNotStarted) {
+		t.Errorf("NewWriter before Start: %v", err)
+	}
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("Read after Close: %v", err)
+	}
+	for range sub.C {
+	}
+	if err := c.Start(context.Background()); err == nil {
+		t.Error("Start after Close succeeded")
+	}
+	if _, err := console.New(console.Config{}); err == nil {
+		t.Error("New without an address succeeded")
+	}
+}
+
+// WaitQuiet started before the BMC's retry span is known (it is read once
+// the first session is up) waits for the span the BMC reports, not the
+// assumed one.
+func TestWaitQuietLearnsTheSpan(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{RetryInterval: 2 * time.Second, RetryCount: 7}})
+		var sub *console.Subscription
+		c := start(t, b.config(), func(c *console.Console) { sub = c.Events(64) })
+		for ev := range sub.C {
+			if ev.Kind == console.Connected {
+				break
+			}
+		}
+		if c.Stats().Retry.Reported {
+			t.Fatal("the retry span is known already: nothing to test")
+		}
+		t0 := time.Now()
+		quiet, err := c.WaitQuiet(context.Background(), time.Minute)
+		if err != nil || !quiet {
+			t.Fatalf("WaitQuiet = %v, %v", quiet, err)
+		}
+		// 8 copies 2 s apart, and the margin.
+		if d := time.Since(t0); d < 16250*time.Millisecond {
+			t.Errorf("WaitQuiet returned after %v, want the reported span 16.25s (not the assumed 4.25s)", d)
+		}
+	})
+}

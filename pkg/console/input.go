@@ -441,12 +441,18 @@ func (c *Console) WaitQuiet(ctx context.Context, limit time.Duration) (bool, err
 	case s.st == nil:
 		return false, ErrNotConnected
 	}
-	st, q := s.st, s.retry.Quiet()
+	st := s.st
 	start := time.Now()
 	last, lastAt := activity(st.Stats()), start
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
+		// The BMC's retry span may become known meanwhile (it is read when
+		// the first session is up): each check uses what is known now.
+		q := s.retry.Quiet()
+		if s, err = c.inputState(); err == nil {
+			q = s.retry.Quiet()
+		}
 		now := time.Now()
 		if a := activity(st.Stats()); a != last {
 			last, lastAt = a, now

@@ -40,7 +40,10 @@ type Stats struct {
 // Stats returns the console's state and counters.
 func (c *Console) Stats() Stats {
 	var s Stats
-	if err := c.call(func() { s = c.stats() }); err != nil {
+	switch err := c.call(func() { s = c.stats() }); {
+	case err == ErrNotStarted:
+		return Stats{Addr: c.cfg.Addr, State: StateIdle, Retry: c.retry}
+	case err != nil:
 		<-c.done
 		return c.final
 	}
