@@ -138,6 +138,8 @@ func (e Event) String() string {
 		return "connecting (without taking the console from another session)"
 	case Connected:
 		switch {
+		case e.Session == nil:
+			return "connected"
 		case !e.Reconnect:
 			return fmt.Sprintf("connected to %s (cipher suite %d)", e.Session.Addr, e.Session.CipherSuite.ID)
 		case e.Polite:
