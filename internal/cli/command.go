@@ -1,107 +1,92 @@
 package cli
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/ghmicons/ghmicons/pkg/ipmi"
+	"github.com/ghmicons/ghmicons/pkg/command"
 )
 
-// command is a one-shot command: "power …", "bootdev …" or "info". Its
-// words are case-insensitive, like ipmitool's.
-type command struct {
-	name   string // "power", "bootdev" or "info"
-	status bool   // power status, bootdev status
-	action ipmi.ChassisAction
-	boot   ipmi.BootFlags
+// The program's use of the command table (pkg/command): one-shot commands,
+// --power and --bootdev, and the texts that list the commands.
+
+// parseCommand checks a one-shot command's words before anything talks to
+// the BMC. Its words are case-insensitive, like ipmitool's.
+func parseCommand(args []string) (*command.Call, error) {
+	if command.Lookup(command.OneShot, args[0]) == nil {
+		return nil, usagef("unknown command %q (want %s; no command attaches to the console)", args[0], command.Names(command.OneShot))
+	}
+	return asUsage(command.Parse(command.OneShot, args))
 }
 
-// parseCommand checks the words before anything talks to the BMC.
-func parseCommand(args []string) (*command, error) {
-	words := make([]string, len(args))
-	for i, a := range args {
-		words[i] = strings.ToLower(a)
-	}
-	c := &command{name: words[0]}
-	rest := words[1:]
-	switch c.name {
-	case "power":
-		if len(rest) != 1 {
-			return nil, usagef("power: want one word: on, off, cycle, reset, soft, diag or status")
-		}
-		if rest[0] == "status" {
-			c.status = true
-			break
-		}
-		a, err := ipmi.ParseChassisAction(args[1]) // as typed, for the message
-		if err != nil {
-			return nil, usagef("power: %s", strings.TrimPrefix(err.Error(), "ipmi: "))
-		}
-		c.action = a
-	case "bootdev":
-		if len(rest) > 0 && rest[0] == "status" {
-			if len(rest) > 1 {
-				return nil, usagef("bootdev status takes no more words (got %q)", strings.Join(args[2:], " "))
-			}
-			c.status = true
-			break
-		}
-		f, err := parseBoot(args[1:]) // case-insensitive; messages quote the words as typed
-		if err != nil {
-			return nil, err
-		}
-		c.boot = f
-	case "info":
-		if len(rest) > 0 {
-			return nil, usagef("info takes no more words (got %q)", strings.Join(args[1:], " "))
-		}
-	default:
-		return nil, usagef("unknown command %q (want power, bootdev or info; no command attaches to the console)", args[0])
+// parseAttachCommand reads --power or --bootdev: a command run once the
+// console is attached. The flag's value is the command's words, split at
+// commas or spaces ("pxe,persistent").
+func parseAttachCommand(flag, name, value string) (*command.Call, error) {
+	words := append([]string{name}, strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ' ' })...)
+	c, err := asUsage(command.Parse(command.Prompt, words))
+	if err != nil {
+		return nil, usagef("%s: %s", flag, strings.TrimPrefix(err.Error(), name+": "))
 	}
 	return c, nil
 }
 
-// run sends the command and returns what to print.
-func (c *command) run(ctx context.Context, s *ipmi.Session) (string, error) {
-	switch {
-	case c.name == "power" && c.status:
-		st, err := s.ChassisStatus(ctx)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Chassis Power is %s\n", onOff(st.PowerOn)), nil
-	case c.name == "power":
-		if err := s.ChassisControl(ctx, c.action); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Chassis Power Control: %s\n", c.action), nil
-	case c.name == "bootdev" && c.status:
-		f, err := s.BootFlags(ctx)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Boot device: %s\n", f), nil
-	case c.name == "bootdev":
-		if err := s.SetBootFlags(ctx, c.boot); err != nil {
-			return "", err
-		}
-		f := c.boot
-		f.Valid = true
-		return fmt.Sprintf("Set boot device to %s\n", f), nil
+// asUsage makes the table's parse errors usage errors (exit 2).
+func asUsage(c *command.Call, err error) (*command.Call, error) {
+	var ue *command.UsageError
+	if errors.As(err, &ue) {
+		return nil, &usageError{ue.Msg}
 	}
-	d, err := s.GetDeviceID(ctx)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("BMC:            %s\nIPMI version:   %d.%d\nFirmware:       %s\nManufacturer:   %d\nProduct:        0x%04x\nCipher suite:   %s\nPrivilege:      %s\n",
-		s.RemoteAddr(), d.IPMIVersion&0x0F, d.IPMIVersion>>4, d.FirmwareVersion(), d.ManufacturerID, d.ProductID,
-		s.CipherSuite(), s.Privilege()), nil
+	return c, err
 }
 
-func onOff(on bool) string {
-	if on {
-		return "on"
+// usageCommands is the usage text's list of command lines: the console,
+// each one-shot command's forms, the demo.
+func usageCommands() string {
+	var b strings.Builder
+	line := func(cmd, help string) {
+		if help != "" && len(cmd) <= 41 {
+			fmt.Fprintf(&b, "  %-41s %s\n", cmd, help)
+		} else {
+			fmt.Fprintf(&b, "  %s\n", cmd)
+		}
 	}
-	return "off"
+	line("ghmicons [flags]", "attach to the console")
+	for _, c := range command.Commands(command.OneShot) {
+		for i, u := range c.Usage {
+			help := ""
+			if i == 0 && len(c.Usage) == 1 {
+				help = c.Help
+			}
+			line("ghmicons [flags] "+u, help)
+		}
+	}
+	line("ghmicons --demo", "try it against a built-in simulated BMC")
+	return b.String()
+}
+
+// promptSummary describes ~C in escape help.
+func promptSummary() string {
+	return "command prompt: " + command.Summary(command.Prompt)
+}
+
+// wrap breaks s into lines of at most width characters, at spaces.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		switch {
+		case i == 0:
+		case n+1+len(w) > width:
+			b.WriteByte('\n')
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }

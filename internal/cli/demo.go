@@ -25,7 +25,7 @@ func runDemo(o *options, env Env) error {
 	if o.fs.Changed("cipher-suite") && o.suite > 0 {
 		cfg.CipherSuites = []uint8{uint8(o.suite)}
 	}
-	return attach(o, addr, cfg, env, func(c *console) {
+	return attach(o, addr, cfg, env, func(c *frontend) {
 		c.say("demo: a simulated BMC is serving %s (user admin, password password).\n"+
 			"Try: log in as root, type 'help'; %sC then 'power cycle' or 'bootdev pxe'; %s? for help; %s. to quit.\n"+
 			"Other tools can use it too while this runs, e.g. ipmitool -I lanplus -H 127.0.0.1 -p %d -U admin -P password power status",
@@ -33,7 +33,7 @@ func runDemo(o *options, env Env) error {
 	})
 }
 
-func esc(c *console) string {
+func esc(c *frontend) string {
 	if !c.esc.Enabled() {
 		return "(escapes off) "
 	}

@@ -116,13 +116,3 @@ func unreachable(err error) bool {
 	}
 	return false
 }
-
-// retryable says whether --reconnect should try again after err:
-// authentication and incompatibility are not retried in a loop.
-func retryable(err error) bool {
-	switch ExitCode(err) {
-	case ExitAuth, ExitIncompat, ExitUsage:
-		return false
-	}
-	return true
-}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ghmicons/ghmicons/pkg/console"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 	"github.com/ghmicons/ghmicons/pkg/sol"
 )
@@ -189,24 +190,32 @@ func TestHelpShowsBounds(t *testing.T) {
 }
 
 func TestParseCommand(t *testing.T) {
+	type want struct {
+		name   string
+		status bool
+		action ipmi.ChassisAction
+		boot   ipmi.BootFlags
+	}
 	tests := []struct {
 		words []string
-		want  command
+		want  want
 		bad   bool
 	}{
-		{[]string{"power", "status"}, command{name: "power", status: true}, false},
-		{[]string{"POWER", "STATUS"}, command{name: "power", status: true}, false},
-		{[]string{"Power", "On"}, command{name: "power", action: ipmi.PowerOn}, false},
-		{[]string{"power", "CYCLE"}, command{name: "power", action: ipmi.PowerCycle}, false},
-		{[]string{"BOOTDEV", "STATUS"}, command{name: "bootdev", status: true}, false},
-		{[]string{"bootdev", "PXE", "Persistent", "EFI"}, command{name: "bootdev", boot: ipmi.BootFlags{Device: ipmi.BootPXE, Persistent: true, EFI: true}}, false},
-		{[]string{"INFO"}, command{name: "info"}, false},
-		{[]string{"Info"}, command{name: "info"}, false},
-		{[]string{"info", "extra"}, command{}, true},
-		{[]string{"bootdev", "status", "extra"}, command{}, true},
-		{[]string{"power", "status", "extra"}, command{}, true},
-		{[]string{"power", "sideways"}, command{}, true},
-		{[]string{"reboot"}, command{}, true},
+		{[]string{"power", "status"}, want{name: "power", status: true}, false},
+		{[]string{"POWER", "STATUS"}, want{name: "power", status: true}, false},
+		{[]string{"Power", "On"}, want{name: "power", action: ipmi.PowerOn}, false},
+		{[]string{"power", "CYCLE"}, want{name: "power", action: ipmi.PowerCycle}, false},
+		{[]string{"BOOTDEV", "STATUS"}, want{name: "bootdev", status: true}, false},
+		{[]string{"bootdev", "PXE", "Persistent", "EFI"}, want{name: "bootdev", boot: ipmi.BootFlags{Device: ipmi.BootPXE, Persistent: true, EFI: true}}, false},
+		{[]string{"INFO"}, want{name: "info"}, false},
+		{[]string{"Info"}, want{name: "info"}, false},
+		{[]string{"info", "extra"}, want{}, true},
+		{[]string{"bootdev", "status", "extra"}, want{}, true},
+		{[]string{"power", "status", "extra"}, want{}, true},
+		{[]string{"power", "sideways"}, want{}, true},
+		{[]string{"reboot"}, want{}, true},
+		// Console commands are not one-shot commands.
+		{[]string{"break"}, want{}, true},
 	}
 	for _, tt := range tests {
 		c, err := parseCommand(tt.words)
@@ -216,8 +225,12 @@ func TestParseCommand(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || *c != tt.want {
-			t.Errorf("%q: %+v, %v; want %+v", tt.words, c, err, tt.want)
+		if err != nil {
+			t.Errorf("%q: %v", tt.words, err)
+			continue
+		}
+		if got := (want{c.Command.Name, c.Status, c.Action, c.Boot}); got != tt.want {
+			t.Errorf("%q: %+v; want %+v", tt.words, got, tt.want)
 		}
 	}
 }
@@ -318,6 +331,11 @@ func TestExitCode(t *testing.T) {
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {
 			t.Errorf("%s: ExitCode(%v) = %d, want %d", tt.name, tt.err, got, tt.want)
+		}
+		// --reconnect (the console engine) gives up on exactly the errors
+		// that exit 3 or 7: another attempt would meet them again.
+		if perm, want := console.Permanent(tt.err), tt.want == ExitAuth || tt.want == ExitIncompat; perm != want && tt.want != ExitUsage {
+			t.Errorf("%s: console.Permanent(%v) = %v, want %v (exit %d)", tt.name, tt.err, perm, want, tt.want)
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 // The man page ghmicons(1) and the bash and zsh completion are generated
 // from the FlagSet that parseOptions builds (so every flag, its value name,
 // default and text are those of --help), from the texts --help prints
-// (usageHead, environmentHelp, exitCodesHelp) and from escape.HelpText,
+// (usageHead(), environmentHelp, exitCodesHelp) and from escape.HelpText,
 // which ~? prints. internal/tools/gendocs writes them into man/ and
 // completions/; TestManPageUpToDate fails when the committed files differ.
 
@@ -123,7 +123,7 @@ func helpList(lines []string) (list docgen.List, notes []string) {
 
 // escapeList is the ~? help as a list.
 func escapeList() (list docgen.List, notes []string) {
-	for _, line := range strings.Split(escape.HelpText('~'), "\n") {
+	for _, line := range strings.Split(escape.HelpText('~', promptSummary()), "\n") {
 		if strings.HasPrefix(line, "~") {
 			term, text, _ := strings.Cut(line, " ")
 			list = append(list, docgen.Item{Term: term, Text: strings.TrimSpace(text)})
@@ -145,10 +145,10 @@ func helpFlags() []docgen.Flag {
 
 // ManPage is ghmicons(1).
 func ManPage() []byte {
-	summary, _ := strings.CutPrefix(strings.SplitN(usageHead, "\n", 2)[0], "ghmicons: ")
+	summary, _ := strings.CutPrefix(strings.SplitN(usageHead(), "\n", 2)[0], "ghmicons: ")
 	// TODO(lead): derive SYNOPSIS and COMMANDS from the command table once
 	// the engine has it; today they are read from usageHead's Usage block.
-	forms, formNotes := helpList(helpBlock(usageHead, "Usage:"))
+	forms, formNotes := helpList(helpBlock(usageHead(), "Usage:"))
 	var synopsis []string
 	for _, f := range forms {
 		synopsis = append(synopsis, f.Term)
@@ -164,7 +164,7 @@ func ManPage() []byte {
 		}
 		commands = append(commands, docgen.Item{Term: words, Text: f.Text})
 	}
-	examples := docgen.Literal(trimAll(helpBlock(usageHead, "Examples:")))
+	examples := docgen.Literal(trimAll(helpBlock(usageHead(), "Examples:")))
 	escapes, escapeNotes := escapeList()
 	env, _ := helpList(helpBlock(environmentHelp, "Environment:"))
 	exits, _ := helpList(helpBlock(exitCodesHelp, "Exit codes:"))

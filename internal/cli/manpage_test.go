@@ -63,7 +63,7 @@ func TestManPageHasEveryFlag(t *testing.T) {
 // TestHelpSharesManPageText: the texts --help prints are the man page's.
 func TestHelpSharesManPageText(t *testing.T) {
 	_, _, stderr := runInProcess(t, nil, "--help")
-	for _, block := range []string{environmentHelp, exitCodesHelp, usageHead} {
+	for _, block := range []string{environmentHelp, exitCodesHelp, usageHead()} {
 		if !strings.Contains(stderr, block) {
 			t.Errorf("--help lacks the block starting %q", strings.SplitN(block, "\n", 2)[0])
 		}
@@ -93,7 +93,7 @@ func TestHelpSharesManPageText(t *testing.T) {
 			t.Errorf("the man page lacks the escape %s", it.Term)
 		}
 	}
-	forms, _ := helpList(helpBlock(usageHead, "Usage:"))
+	forms, _ := helpList(helpBlock(usageHead(), "Usage:"))
 	for _, f := range forms {
 		words, _ := strings.CutPrefix(f.Term, "ghmicons ")
 		if !strings.Contains(man, flat(docgen.Escape(words))) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/escape"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
@@ -35,12 +36,13 @@ type options struct {
 	retries                               int
 	debug                                 string
 	bootdev, power                        string
-	bootPersistent, bootEFI               bool
 
-	args []string // the command and its arguments
-	cmd  *command // the parsed command; nil attaches to the console
-	priv ipmi.Privilege
-	fs   *pflag.FlagSet
+	args []string      // the command and its arguments
+	cmd  *command.Call // the parsed one-shot command; nil attaches to the console
+	// The commands --bootdev and --power run once attached.
+	bootCmd, powerCmd *command.Call
+	priv              ipmi.Privilege
+	fs                *pflag.FlagSet
 }
 
 // Bounds of the count and duration flags. A value outside them is a usage
@@ -61,16 +63,12 @@ const (
 	maxSecret = 20
 )
 
-const usageHead = `ghmicons: the serial console of a machine through its BMC (IPMI 2.0 Serial-over-LAN)
+const usageIntro = `ghmicons: the serial console of a machine through its BMC (IPMI 2.0 Serial-over-LAN)
 
 Usage:
-  ghmicons [flags]                          attach to the console
-  ghmicons [flags] power on|off|cycle|reset|soft|diag|status
-  ghmicons [flags] bootdev none|pxe|disk|safe|diag|cdrom|bios [persistent] [efi]
-  ghmicons [flags] bootdev status
-  ghmicons [flags] info                     BMC identity and session details
-  ghmicons --demo                           try it against a built-in simulated BMC
-Command words are case-insensitive.
+`
+
+const usageExamples = `Command words are case-insensitive.
 
 Examples:
   IPMI_PASSWORD=secret ghmicons -H bmc1.example.net -U admin -E
@@ -80,6 +78,10 @@ Examples:
 
 Flags:
 `
+
+// usageHead is --help up to the flags; the command lines come from the
+// command table.
+func usageHead() string { return usageIntro + usageCommands() + usageExamples }
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
@@ -122,7 +124,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.demo, "demo", false, "run against a built-in simulated BMC")
 	fs.BoolVar(&o.version, "version", false, "print the version")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHead, fs.FlagUsages(), "\n", escapeHelpShort, "\n\n", environmentHelp, "\n\n", exitCodesHelp, "\n")
+		fmt.Fprint(stderr, usageHead(), fs.FlagUsages(), "\n", escapeHelpShort(), "\n\n", environmentHelp, "\n\n", exitCodesHelp, "\n")
 	}
 	o.fs = fs
 	if err := fs.Parse(args); err != nil {
@@ -135,8 +137,11 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-const escapeHelpShort = `Escapes (after a newline): ~. quit, ~B break, ~C command prompt (power, bootdev),
-~R reconnect, ~# status, ~^Z suspend, ~? help, ~~ a literal ~.`
+// escapeHelpShort is --help's line on the escapes.
+func escapeHelpShort() string {
+	return wrap("Escapes (after a newline): ~. quit, ~B break, ~C command prompt ("+command.Summary(command.Prompt)+
+		"), ~R reconnect, ~# status, ~^Z suspend, ~? help, ~~ a literal ~.", 79)
+}
 
 // flagName is how messages name a flag: its letter if it has one.
 func (o *options) flagName(name string) string {
@@ -250,13 +255,13 @@ func (o *options) validate() error {
 		return usagef("--log-timestamps stamps the lines of --log FILE: add --log")
 	}
 	if o.bootdev != "" {
-		if _, err := parseBoot(strings.FieldsFunc(o.bootdev, func(r rune) bool { return r == ',' || r == ' ' })); err != nil {
+		if o.bootCmd, err = parseAttachCommand("--bootdev", "bootdev", o.bootdev); err != nil {
 			return err
 		}
 	}
 	if o.power != "" {
-		if _, err := ipmi.ParseChassisAction(o.power); err != nil {
-			return usagef("--power: %s", strings.TrimPrefix(err.Error(), "ipmi: "))
+		if o.powerCmd, err = parseAttachCommand("--power", "power", o.power); err != nil {
+			return err
 		}
 	}
 	if len(o.args) > 0 {
@@ -325,30 +330,6 @@ func (o *options) escapeFilter(tty bool) (*escape.Filter, error) {
 		return escape.Disabled(), nil
 	}
 	return escape.New(c), nil
-}
-
-// parseBoot reads "pxe persistent efi" words.
-func parseBoot(words []string) (ipmi.BootFlags, error) {
-	if len(words) == 0 {
-		return ipmi.BootFlags{}, &usageError{"bootdev: which device? none, pxe, disk, safe, diag, cdrom, bios"}
-	}
-	d, err := ipmi.ParseBootDevice(words[0])
-	if err != nil {
-		return ipmi.BootFlags{}, &usageError{strings.TrimPrefix(err.Error(), "ipmi: ")}
-	}
-	f := ipmi.BootFlags{Device: d}
-	for _, w := range words[1:] {
-		switch strings.ToLower(w) {
-		case "persistent":
-			f.Persistent = true
-		case "efi":
-			f.EFI = true
-		case "legacy", "next", "once":
-		default:
-			return f, &usageError{fmt.Sprintf("bootdev: unknown option %q (want persistent, efi)", w)}
-		}
-	}
-	return f, nil
 }
 
 // firstLine reads the first line of a file, without its line end.

@@ -1,7 +1,22 @@
-// Package cli is the ghmicons program: flags, password sources, the console
-// bridge between the terminal (or a pipe) and SOL, escapes, logging,
-// reconnection, one-shot power and boot commands, and the demo. Only this
-// package prints; it maps errors to exit codes in one place (exit.go).
+// Package cli is the ghmicons program, a front end over the console engine
+// (pkg/console) and the command table (pkg/command). Its files, one concern
+// each:
+//
+//	run.go        Run: options, secrets, one-shot commands or the console
+//	options.go    the flags and their checks; command.go the table's texts
+//	credentials.go, secret*.go  passwords and K_g from flags, files, prompts
+//	attach.go     the console's front end: setup and the owner loop
+//	input.go      stdin, escapes, the writer's backpressure
+//	prompt.go     the ~C prompt
+//	notes.go      what the console's events say, on stderr and in the log
+//	output.go     stdout and the log, copied from lossless readers
+//	end.go        the end of input (pipe mode) and the way out
+//	terminal.go, suspend_*.go   raw mode, suspend
+//	signals.go    the end signals outside the console; exit.go exit codes
+//	messages.go   stderr, never blocking; trace.go --debug; demo.go --demo
+//
+// Only this package prints; it maps errors to exit codes in one place
+// (exit.go).
 package cli
 
 import (
@@ -15,6 +30,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -91,7 +107,8 @@ func run(args []string, env Env) error {
 	return attach(o, addr, cfg, env, nil)
 }
 
-// oneShot runs "power …", "bootdev …" or "info" and exits. A signal ends it
+// oneShot runs a one-shot command of the table (power, bootdev, info) and
+// exits. A signal ends it
 // with the session closed; a second signal while the BMC is slow to answer
 // Close Session leaves at once.
 func oneShot(sc *signalScope, o *options, addr string, cfg ipmi.Config, env Env) (err error) {
@@ -112,11 +129,11 @@ func oneShot(sc *signalScope, o *options, addr string, cfg ipmi.Config, env Env)
 			err = cerr
 		}
 	}()
-	out, err := o.cmd.run(sc.ctx, s)
+	res, err := o.cmd.Run(sc.ctx, command.OnSession(s))
 	if err != nil {
 		return sc.or(err)
 	}
-	if _, err := io.WriteString(env.Stdout, out); err != nil {
+	if _, err := io.WriteString(env.Stdout, res.Output); err != nil {
 		return fmt.Errorf("writing the answer: %w", err)
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 // while a one-shot command runs, SIGINT, SIGTERM, SIGHUP and SIGQUIT end the
 // program as they end the console: the terminal restored, the session
 // closed, one line ("ghmicons: ended by SIGTERM") and exit status 8. The
-// console installs its own handling (console.go) once it starts.
+// console installs its own handling (attach.go) once it starts.
 
 // endSignals are the signals that end ghmicons with ExitSignal. The syscall
 // names exist on every GOOS, Windows included (where only os.Interrupt is

@@ -147,14 +147,16 @@ func (f *Filter) command(b byte) Command {
 	return 0
 }
 
-// Help is the text ~? prints, for escape character c.
-func HelpText(c byte) string {
+// HelpText is the text ~? prints, for escape character c; prompt says what
+// the command prompt (~C) offers ("command prompt: power, bootdev, …",
+// from the program's command table).
+func HelpText(c byte, prompt string) string {
 	e := Printable(c)
 	lines := []string{
 		"Supported escape sequences:",
 		e + ".   quit (deactivates SOL and closes the session)",
 		e + "B   send a BREAK to the host",
-		e + "C   command prompt: power on|off|cycle|reset|soft|diag|status, bootdev DEV [persistent] [efi], break, help",
+		e + "C   " + prompt,
 		e + "R   reconnect now",
 		e + "#   session status",
 		e + "^Z  suspend ghmicons",

@@ -1,27 +1,32 @@
-package cli
+package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"time"
 )
 
-// logWriter appends console output to a file: exactly as received, or with
-// each line prefixed by an RFC 3339 timestamp. ghmicons's own notes go in as
-// marked lines ("[ghmicons] …"), never mixed into a host line.
+// Log appends console output to a file: exactly as received, or with each
+// line prefixed by an RFC 3339 timestamp. Notes (Mark, and the events
+// Follow is given) go in as marked lines ("[ghmicons] …"), never mixed into
+// a host line.
 //
 // The file is written by a goroutine of its own, at once (tail -f follows),
 // so that a log that stops taking writes (a FIFO nobody reads, a hung
-// network file system) never holds up a note, a signal or the way out: Write
-// (host output, from the output copier) waits while a bounded amount is
-// queued, which slows the console down as a slow terminal would; Mark (a
-// note, from anywhere) never waits. The first failed write is kept, reported
-// on Failed, and returned by Close: a log that lost data is an error.
-type logWriter struct {
-	f      *os.File
+// network file system) never holds up a note or the way out: Write (host
+// output) waits while a bounded amount is queued, which, through a lossless
+// Reader, slows the console down as a slow terminal would; Mark never waits.
+// The first failed write is kept, reported on Failed, and returned by Close:
+// a log that lost data is an error.
+type Log struct {
+	w      io.WriteCloser
+	name   string
 	stamps bool
+	prefix string
 	now    func() time.Time
 
 	mu        sync.Mutex // guards the fields below; never held across a write
@@ -38,31 +43,54 @@ type logWriter struct {
 	closed    bool
 }
 
+// LogConfig configures a Log.
+type LogConfig struct {
+	// Timestamps starts every line with an RFC 3339 timestamp.
+	Timestamps bool
+	// MarkPrefix starts every marked line; "" means "[console] ".
+	MarkPrefix string
+	// Now is the clock of the timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
 const (
-	logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
-	// logQueueBytes is how much host output waits for the file before the
-	// output copier waits too; marks may add logMarkSlack more.
+	// LogTimeFormat is the timestamp of a line (RFC 3339, milliseconds).
+	LogTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+	// logQueueBytes is how much host output waits for the file before
+	// Write waits too; marks may add logMarkSlack more.
 	logQueueBytes = 256 << 10
 	logMarkSlack  = 64 << 10
-	// logCloseBound is how long Close waits for queued writes.
-	logCloseBound = 5 * time.Second
+	// LogCloseBound is how long Close waits for queued writes.
+	LogCloseBound = 5 * time.Second
 )
 
-func openLog(path string, stamps bool) (*logWriter, error) {
+// OpenLog opens (creating, appending) the log file at path.
+func OpenLog(path string, cfg LogConfig) (*Log, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
 		return nil, err
 	}
-	l := &logWriter{f: f, stamps: stamps, lineStart: true, now: time.Now, failed: make(chan struct{}),
-		isIdle: true, idle: make(chan struct{}), wake: make(chan struct{}, 1)}
+	return NewLog(f, path, cfg), nil
+}
+
+// NewLog logs to w, named name in errors; Close closes w.
+func NewLog(w io.WriteCloser, name string, cfg LogConfig) *Log {
+	l := &Log{w: w, name: name, stamps: cfg.Timestamps, prefix: cfg.MarkPrefix, now: cfg.Now, lineStart: true,
+		failed: make(chan struct{}), isIdle: true, idle: make(chan struct{}), wake: make(chan struct{}, 1)}
+	if l.prefix == "" {
+		l.prefix = "[console] "
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
 	close(l.idle)
 	l.room = sync.NewCond(&l.mu)
 	go l.run()
-	return l, nil
+	return l
 }
 
 // Write logs host output. It returns the log's first write error, if any.
-func (l *logWriter) Write(b []byte) (int, error) {
+func (l *Log) Write(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
@@ -82,7 +110,7 @@ func (l *logWriter) Write(b []byte) (int, error) {
 		out = append([]byte(nil), b...)
 		l.lineStart = b[len(b)-1] == '\n'
 	} else {
-		stamp := l.now().Format(logTimeFormat) + " "
+		stamp := l.now().Format(LogTimeFormat) + " "
 		out = make([]byte, 0, len(b)+len(stamp))
 		for _, c := range b {
 			if l.lineStart {
@@ -99,8 +127,8 @@ func (l *logWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// Mark writes one of ghmicons's notes on a line of its own. It never waits.
-func (l *logWriter) Mark(msg string) {
+// Mark writes a note on a line of its own. It never waits.
+func (l *Log) Mark(msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil || l.closed {
@@ -118,21 +146,21 @@ func (l *logWriter) Mark(msg string) {
 }
 
 // mark formats a marked line; l.mu held.
-func (l *logWriter) mark(msg string) []byte {
+func (l *Log) mark(msg string) []byte {
 	var b []byte
 	if !l.lineStart {
 		b = append(b, '\n')
 	}
 	if l.stamps {
-		b = append(b, l.now().Format(logTimeFormat)+" "...)
+		b = append(b, l.now().Format(LogTimeFormat)+" "...)
 	}
-	b = append(b, "[ghmicons] "+msg+"\n"...)
+	b = append(b, l.prefix+msg+"\n"...)
 	l.lineStart = true
 	return b
 }
 
 // queue hands b to the writer; l.mu held.
-func (l *logWriter) queue(b []byte) {
+func (l *Log) queue(b []byte) {
 	if l.isIdle {
 		l.isIdle = false
 		l.idle = make(chan struct{})
@@ -145,7 +173,7 @@ func (l *logWriter) queue(b []byte) {
 	}
 }
 
-func (l *logWriter) run() {
+func (l *Log) run() {
 	for range l.wake {
 		for {
 			l.mu.Lock()
@@ -173,7 +201,7 @@ func (l *logWriter) run() {
 			l.qBytes = 0
 			l.room.Broadcast()
 			l.mu.Unlock()
-			if _, err := l.f.Write(b); err != nil {
+			if _, err := l.w.Write(b); err != nil {
 				l.mu.Lock()
 				if l.err == nil {
 					l.err = err
@@ -186,20 +214,51 @@ func (l *logWriter) run() {
 }
 
 // Failed is closed when a write to the log has failed; Err says why.
-func (l *logWriter) Failed() <-chan struct{} { return l.failed }
+func (l *Log) Failed() <-chan struct{} { return l.failed }
 
 // Err returns the first failed write, or nil.
-func (l *logWriter) Err() error {
+func (l *Log) Err() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.err
 }
 
-// Close writes what is queued (waiting at most logCloseBound) and closes the
-// file. It returns the first failed write, if any: the log is incomplete.
-func (l *logWriter) Close() error { return l.closeWithin(logCloseBound) }
+// Follow logs what r gives until it ends: output as received, events as
+// marked lines with the text note returns (nothing when it returns false),
+// gaps of a lossy reader as a marked line. It keeps reading after a failed
+// write, so that a broken log never holds up the console; it returns the
+// first failed write, or nil at the end of r.
+func (l *Log) Follow(r *Reader, note func(Event) (string, bool)) error {
+	var werr error
+	for {
+		c, err := r.Next(context.Background())
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, ErrReaderClosed) {
+				return werr
+			}
+			return errors.Join(werr, err)
+		}
+		switch {
+		case c.Data != nil:
+			if werr == nil {
+				_, werr = l.Write(c.Data)
+			}
+		case c.Event != nil:
+			if msg, ok := note(*c.Event); ok {
+				l.Mark(msg)
+			}
+		case c.Skipped > 0:
+			l.Mark(fmt.Sprintf("%d bytes of console output are missing here (the log fell behind)", c.Skipped))
+		}
+	}
+}
 
-func (l *logWriter) closeWithin(d time.Duration) error {
+// Close writes what is queued (waiting at most LogCloseBound) and closes the
+// file. It returns the first failed write, if any: the log is incomplete.
+func (l *Log) Close() error { return l.CloseWithin(LogCloseBound) }
+
+// CloseWithin is Close waiting at most d for the queued writes.
+func (l *Log) CloseWithin(d time.Duration) error {
 	l.mu.Lock()
 	if l.closed {
 		err := l.err
@@ -216,7 +275,7 @@ func (l *logWriter) closeWithin(d time.Duration) error {
 	select {
 	case <-idle:
 	case <-t.C:
-		stuck = fmt.Errorf("%s: the last writes did not complete within %v", l.f.Name(), d)
+		stuck = fmt.Errorf("%s: the last writes did not complete within %v", l.name, d)
 	}
 	l.mu.Lock()
 	close(l.wake)
@@ -227,7 +286,7 @@ func (l *logWriter) closeWithin(d time.Duration) error {
 		// not unblock it everywhere, and the process is about to exit.
 		return errors.Join(err, stuck)
 	}
-	if cerr := l.f.Close(); err == nil {
+	if cerr := l.w.Close(); err == nil {
 		err = cerr
 	}
 	return err

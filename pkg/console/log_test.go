@@ -1,4 +1,4 @@
-package cli
+package console
 
 import (
 	"os"
@@ -21,7 +21,7 @@ func fakeClock() func() time.Time {
 
 // stamp is the clock's i-th reading as the log writes it.
 func stamp(i int) string {
-	return time.Date(2025, 3, 4, 5, 6, 7+i, 890_000_000, time.UTC).Format(logTimeFormat) + " "
+	return time.Date(2025, 3, 4, 5, 6, 7+i, 890_000_000, time.UTC).Format(LogTimeFormat) + " "
 }
 
 // logOps feeds writes (and marks, as "\x00MARK:msg") to a fresh log and
@@ -29,11 +29,10 @@ func stamp(i int) string {
 func logOps(t *testing.T, stamps bool, ops ...string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "log")
-	l, err := openLog(path, stamps)
+	l, err := OpenLog(path, LogConfig{Timestamps: stamps, MarkPrefix: "[ghmicons] ", Now: fakeClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.now = fakeClock()
 	for _, op := range ops {
 		if msg, ok := strings.CutPrefix(op, "\x00MARK:"); ok {
 			l.Mark(msg)
@@ -124,7 +123,7 @@ func TestLogAppends(t *testing.T) {
 	if err := os.WriteFile(path, []byte("earlier\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := openLog(path, false)
+	l, err := OpenLog(path, LogConfig{MarkPrefix: "[ghmicons] "})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +142,7 @@ func TestLogWriteError(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skipf("no /dev/full here: %v", err)
 	}
-	l, err := openLog("/dev/full", false)
+	l, err := OpenLog("/dev/full", LogConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +164,7 @@ func TestLogWriteError(t *testing.T) {
 // Close writes everything queued before closing.
 func TestLogCloseFlushes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "log")
-	l, err := openLog(path, false)
+	l, err := OpenLog(path, LogConfig{MarkPrefix: "[ghmicons] "})
 	if err != nil {
 		t.Fatal(err)
 	}
