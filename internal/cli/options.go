@@ -350,7 +350,7 @@ func firstLine(path string) (string, error) {
 func decodeKgHex(s string) ([]byte, error) {
 	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"))
 	if err != nil || len(b) == 0 || len(b) > maxSecret {
-		return nil, fmt.Errorf("K_g in hex is 1 to %d bytes (2 to %d hex digits)", maxSecret, 2*maxSecret)
+		return nil, fmt.Errorf("the K_g in hex is 1 to %d bytes (2 to %d hex digits)", maxSecret, 2*maxSecret)
 	}
 	return b, nil
 }
