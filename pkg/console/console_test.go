@@ -333,6 +333,8 @@ func TestWriteLease(t *testing.T) {
 		}
 		if _, err := c.NewWriter(console.WriterConfig{Name: "two"}); !errors.Is(err, console.ErrWriterBusy) {
 			t.Fatalf("second writer: %v, want ErrWriterBusy", err)
+		} else if !strings.Contains(err.Error(), "(one)") {
+			t.Errorf("second writer: %q does not name the holder, one", err)
 		}
 		if _, err := w1.Write([]byte("one ")); err != nil {
 			t.Fatal(err)
