@@ -97,6 +97,33 @@ func TestTable(t *testing.T) {
 				t.Errorf("%s: usage %q does not start with the name", r.Name, u)
 			}
 		}
+		if r.Doc != nil && len(r.Doc) != len(r.Usage) {
+			t.Errorf("%s: %d Doc texts for %d forms", r.Name, len(r.Doc), len(r.Usage))
+		}
+		// Every word completion offers parses in its place: the first
+		// argument on its own, or before a word of each later position.
+		scope := command.Prompt
+		if r.OneShot {
+			scope = command.OneShot
+		}
+		for i, words := range r.Args {
+			for _, w := range words {
+				line := []string{r.Name}
+				for j := range i {
+					line = append(line, r.Args[j][0])
+				}
+				if _, err := command.Parse(scope, append(line, w)); err != nil {
+					t.Errorf("%s: completion offers %q, which does not parse: %v", r.Name, w, err)
+				}
+			}
+		}
+	}
+	// The power words are pkg/ipmi's names of the actions sent.
+	for _, w := range strings.Fields("on off cycle reset soft diag") {
+		c, err := command.Parse(command.OneShot, []string{"power", w})
+		if err != nil || c.Action.String() != w {
+			t.Errorf("power %s: %v, %v", w, c, err)
+		}
 	}
 	help := command.HelpText(command.Prompt)
 	for _, c := range command.Commands(command.Prompt) {
