@@ -46,22 +46,6 @@ type signalError struct{ sig string }
 
 func (e *signalError) Error() string { return "ended by " + e.sig }
 
-// reportedError is an error the user has already been shown, e.g. as the
-// console's "disconnected: X" note: Run prints no second line for it, and
-// its exit code is that of the error it wraps.
-type reportedError struct{ err error }
-
-func (e *reportedError) Error() string { return e.err.Error() }
-func (e *reportedError) Unwrap() error { return e.err }
-
-// alreadyReported marks err as shown to the user; nil stays nil.
-func alreadyReported(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &reportedError{err: err}
-}
-
 // ExitCode maps an error to the program's exit code; one place for all.
 func ExitCode(err error) int {
 	var ue *usageError

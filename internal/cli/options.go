@@ -68,7 +68,10 @@ const usageIntro = `ghmicons: the serial console of a machine through its BMC (I
 Usage:
 `
 
-const usageExamples = `Command words are case-insensitive.
+// caseNote ends the Usage block of --help and the man page's COMMANDS.
+const caseNote = "Command words are case-insensitive."
+
+const usageExamples = caseNote + `
 
 Examples:
   IPMI_PASSWORD=secret ghmicons -H bmc1.example.net -U admin -E
@@ -119,8 +122,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.retries, "retries", 3, "retransmissions of each request, 0-20")
 	fs.StringVar(&o.debug, "debug", "", "protocol trace to stderr, or to `FILE` with --debug=FILE")
 	fs.Lookup("debug").NoOptDefVal = "-"
-	fs.StringVar(&o.bootdev, "bootdev", "", "with the console: set the boot device once attached (DEV[,persistent][,efi])")
-	fs.StringVar(&o.power, "power", "", "with the console: power action once attached (on, off, cycle, reset, soft, diag)")
+	fs.StringVar(&o.bootdev, "bootdev", "", "with the console: set the boot device once attached (DEV"+bootOptionsUsage()+")")
+	fs.StringVar(&o.power, "power", "", "with the console: power action once attached ("+strings.Join(attachWords("power"), ", ")+")")
 	fs.BoolVar(&o.demo, "demo", false, "run against a built-in simulated BMC")
 	fs.BoolVar(&o.version, "version", false, "print the version")
 	fs.Usage = func() {
@@ -350,7 +353,7 @@ func firstLine(path string) (string, error) {
 func decodeKgHex(s string) ([]byte, error) {
 	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"))
 	if err != nil || len(b) == 0 || len(b) > maxSecret {
-		return nil, fmt.Errorf("K_g in hex is 1 to %d bytes (2 to %d hex digits)", maxSecret, 2*maxSecret)
+		return nil, fmt.Errorf("the K_g in hex is 1 to %d bytes (2 to %d hex digits)", maxSecret, 2*maxSecret)
 	}
 	return b, nil
 }

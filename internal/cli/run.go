@@ -54,15 +54,15 @@ func Run(args []string, env Env) int {
 	return ExitCode(err)
 }
 
-// report prints the error that ends the program as one line, unless it
-// has been shown already (see alreadyReported).
+// report prints the error that ends the program as one line. A stderr
+// that takes nothing (a stopped pager, a full pipe) holds up the exit
+// messageFlushBound at most.
 func report(w io.Writer, err error) {
-	var re *reportedError
-	if err == nil || errors.As(err, &re) {
+	if err == nil {
 		return
 	}
 	msg := strings.TrimPrefix(err.Error(), "ghmicons: ")
-	fmt.Fprintf(w, "ghmicons: %s\n", oneLine(msg))
+	printBounded(w, "ghmicons: "+oneLine(msg)+"\n", messageFlushBound)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }

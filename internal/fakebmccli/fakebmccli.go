@@ -26,8 +26,24 @@ import (
 )
 
 // hooks are the shell commands run for chassis actions (in the spirit of
-// shipmi's providers).
-var hookKeys = []string{"power-on", "power-off", "power-cycle", "power-reset", "power-soft", "power-diag", "bootdev"}
+// shipmi's providers): one for each Chassis Control action (IPMI v2.0
+// §28.3), by its pkg/ipmi name, and one for Set System Boot Options
+// (§28.12).
+var (
+	hookActions = []ipmi.ChassisAction{ipmi.PowerOn, ipmi.PowerOff, ipmi.PowerCycle, ipmi.HardReset,
+		ipmi.SoftShutdown, ipmi.DiagInterrupt}
+	hookKeys = append(powerKeys(), "bootdev")
+)
+
+// powerKey is the hook of action a ("power-cycle").
+func powerKey(a ipmi.ChassisAction) string { return "power-" + a.String() }
+
+func powerKeys() (keys []string) {
+	for _, a := range hookActions {
+		keys = append(keys, powerKey(a))
+	}
+	return keys
+}
 
 // options holds fakebmc's flags.
 type options struct {
@@ -161,12 +177,14 @@ func Run(args []string, logw io.Writer) error {
 	}
 	chassis := fakebmc.NewChassis()
 	chassis.HookTimeout = o.hookTimeout
-	powerKeys := map[ipmi.ChassisAction]string{ipmi.PowerOn: "power-on", ipmi.PowerOff: "power-off", ipmi.PowerCycle: "power-cycle",
-		ipmi.HardReset: "power-reset", ipmi.SoftShutdown: "power-soft", ipmi.DiagInterrupt: "power-diag"}
-	for _, key := range powerKeys {
+	for _, key := range powerKeys() {
 		if *o.hooks[key] != "" {
 			chassis.Hook = func(ctx context.Context, a ipmi.ChassisAction) error {
-				return runHook(ctx, logw, *o.hooks[powerKeys[a]], "GHMICONS_ACTION="+a.String())
+				cmd := o.hooks[powerKey(a)]
+				if cmd == nil {
+					return nil // an action without a hook
+				}
+				return runHook(ctx, logw, *cmd, "GHMICONS_ACTION="+a.String())
 			}
 			break
 		}

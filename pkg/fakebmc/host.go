@@ -287,7 +287,6 @@ func (in *execInput) isClosed() bool {
 type ListenHost struct {
 	Network, Addr string
 	ln            net.Listener
-	ready         chan struct{}
 }
 
 // NewListenHost listens at once, so the address is known (and taken) before
