@@ -82,7 +82,7 @@ type TimeoutError struct {
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("%s: expect %s: not seen within %v", e.Where, slashed(e.Pattern), e.After)
+	return fmt.Sprintf("%s: %s not seen within %v", e.Where, slashed(e.Pattern), e.After)
 }
 
 // StepError is a step that failed otherwise: the output ended, a send or a
@@ -93,7 +93,7 @@ type StepError struct {
 }
 
 func (e *StepError) Error() string {
-	return fmt.Sprintf("%s: %s: %v", e.Step.Where, e.Step.Kind, e.Err)
+	return fmt.Sprintf("%s: %s: %v", e.Step.Where, e.Step, e.Err)
 }
 func (e *StepError) Unwrap() error { return e.Err }
 
@@ -258,7 +258,7 @@ func (r *runner) expect(ctx context.Context, st Step) error {
 			if ended == io.EOF {
 				ended = ErrOutputEnded
 			}
-			return &StepError{Step: st, Err: fmt.Errorf("waiting for %s: %w", slashed(st.Re.String()), ended)}
+			return &StepError{Step: st, Err: ended}
 		}
 		select {
 		case <-r.fed:

@@ -142,7 +142,7 @@ func TestRunTimeout(t *testing.T) {
 		if d := time.Since(start); d != 2*time.Second+3*time.Second {
 			t.Errorf("timed out after %v, want 5s", d)
 		}
-		if te.Where != "t.exp:3" || te.After != 3*time.Second || te.Error() != "t.exp:3: expect /never/: not seen within 3s" {
+		if te.Where != "t.exp:3" || te.After != 3*time.Second || te.Error() != "t.exp:3: /never/ not seen within 3s" {
 			t.Errorf("error %q (%+v)", te, te)
 		}
 		if lines := strings.Split(te.Tail, "\n"); len(lines) != expect.TailLines || lines[len(lines)-1] != "demo login:" {
@@ -184,7 +184,7 @@ func TestRunOutputEnds(t *testing.T) {
 		}()
 		_, err := parse(t, "expect /login/").Run(context.Background(), expect.Env{Output: h, Input: h})
 		var se *expect.StepError
-		if !errors.As(err, &se) || !errors.Is(err, expect.ErrOutputEnded) || se.Step.Where != "t.exp:1" {
+		if !errors.As(err, &se) || !errors.Is(err, expect.ErrOutputEnded) || se.Error() != "t.exp:1: expect /login/: the console's output ended" {
 			t.Fatalf("Run: %v, want a StepError at t.exp:1 for the end of the output", err)
 		}
 	})
