@@ -16,8 +16,8 @@ import (
 	"github.com/ghmicons/ghmicons/pkg/expect"
 )
 
-// Scripted consoles: --send, --expect, --expect-timeout, --script and
-// --quiet-console (pkg/expect runs the script; docs/expect.md). The console
+// Scripted consoles: --send, --expect, --print, --expect-timeout, --script
+// and --quiet-console (pkg/expect runs the script; docs/expect.md). The console
 // is the usual one (attach.go): output to stdout and --log, notes on
 // stderr; stdin is not read, escapes are off, and the script's end is the
 // end of the console: exit 0 once it has run and the BMC has taken its
@@ -28,7 +28,7 @@ const defaultExpectTimeout = expect.DefaultTimeout
 
 // scriptOptions are the flags of a scripted console.
 type scriptOptions struct {
-	stepArgs      []stepArg // --send and --expect, in command-line order
+	stepArgs      []stepArg // --send, --expect and --print, in command-line order
 	expectTimeout time.Duration
 	scriptFile    string
 	quietConsole  bool
@@ -42,8 +42,8 @@ type stepArg struct {
 	value string
 }
 
-// stepFlag is --send or --expect: each value is a step, kept in order with
-// the other's (pflag sets values in command-line order).
+// stepFlag is --send, --expect or --print: each value is a step, kept in
+// order with the others' (pflag sets values in command-line order).
 type stepFlag struct {
 	o    *scriptOptions
 	kind expect.Kind
@@ -59,6 +59,7 @@ func (f *stepFlag) Set(v string) error {
 func (s *scriptOptions) addFlags(fs *pflag.FlagSet) {
 	fs.Var(&stepFlag{o: s, kind: expect.Send}, "send", "with the console: send `TEXT` (\\r \\n \\xHH escapes; repeatable, in order with --expect)")
 	fs.Var(&stepFlag{o: s, kind: expect.Expect}, "expect", "with the console: wait for `REGEX` in its output (repeatable, in order), then exit 0")
+	fs.Var(&stepFlag{o: s, kind: expect.Print}, "print", "with --expect: print `TEXT` on stdout, with $1 or ${name} of an earlier match (repeatable, in order)")
 	fs.DurationVar(&s.expectTimeout, "expect-timeout", defaultExpectTimeout, "the longest an expect waits, 1s-24h; then exit 9 with the last output on stderr")
 	fs.StringVar(&s.scriptFile, "script", "", "with the console: run the send/expect script `FILE`, then exit (docs/expect.md)")
 	fs.BoolVar(&s.quietConsole, "quiet-console", false, "with --expect or --script: no console output on stdout (--log has it)")
@@ -79,7 +80,7 @@ func (o *options) validateScript() error {
 		return usagef("--send, --expect and --script drive the console; with the command %q, run it on its own", o.args[0])
 	}
 	if s.scriptFile != "" && len(s.stepArgs) > 0 {
-		return usagef("--script and %s both give the steps: put the sends and expects in the script", o.given("send", "expect")[0])
+		return usagef("--script and %s both give the steps: put the sends and expects in the script", o.given("send", "expect", "print")[0])
 	}
 	if o.keepOpen {
 		return usagef("--keep-open keeps the console at the end of input; with --expect or --script the script's end ends it")
@@ -111,9 +112,12 @@ func (o *options) validateScript() error {
 	for _, a := range s.stepArgs {
 		var st expect.Step
 		var err error
-		if a.kind == expect.Send {
+		switch a.kind {
+		case expect.Send:
 			st, err = expect.NewSend("--send", a.value)
-		} else {
+		case expect.Print:
+			st, err = expect.NewPrint("--print", a.value)
+		default:
 			st, err = expect.NewExpect("--expect", a.value, 0)
 		}
 		if err != nil {

@@ -156,3 +156,16 @@ func TestE2ESendOnly(t *testing.T) {
 		t.Errorf("host got %q, want %q", got, "reboot\r")
 	}
 }
+
+// The flags' form of a capture: --print after the --expect that made it.
+func TestE2EExpectPrint(t *testing.T) {
+	srv, _ := demoBMC(t)
+	p := startScripted(t, nil, attachArgs(srv.Addr(), "--quiet-console", "--bootdev", "pxe", "--power", "cycle",
+		"--expect", `PXE: DHCP\.+ got (?P<ip>[0-9.]+)`, "--print", "ip=${ip}", "--expect", "login: $", "--print", `$0\tdone`)...)
+	if code := p.wait(t, long); code != ExitOK {
+		t.Fatalf("exit status %d%s", code, p.output())
+	}
+	if got, want := p.stdout.String(), "ip=192.0.2.50\nlogin: \tdone\n"; got != want {
+		t.Errorf("stdout %q, want %q", got, want)
+	}
+}

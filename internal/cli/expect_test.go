@@ -34,6 +34,8 @@ func TestScriptFlagValidation(t *testing.T) {
 		{"a pattern that matches nothing at all", withPassword, []string{"--expect", ".*"}, "matches the empty text"},
 		{"a bad escape", withPassword, []string{"--send", `\q`, "--expect", "x"}, `--send: unknown escape \q`},
 		{"a capture before its expect", withPassword, []string{"--send", "$1", "--expect", "(x)"}, "--send: $1: no expect before"},
+		{"a --print of a group nobody has", withPassword, []string{"--expect", "(x)", "--print", "${ip}"}, "--print: ${ip}: no expect before"},
+		{"a script and --print", withPassword, []string{"--script", good, "--print", "x"}, "--script and --print both"},
 		{"--expect-timeout too short", withPassword, []string{"--expect", "x", "--expect-timeout", "10ms"}, "--expect-timeout 10ms: give 1s to 24h0m0s"},
 		{"--expect-timeout too long", withPassword, []string{"--expect", "x", "--expect-timeout", "25h"}, "give 1s to 24h0m0s"},
 		{"--expect-timeout alone", withPassword, []string{"--expect-timeout", "1m"}, "--expect-timeout apply to --expect and --script"},
@@ -59,7 +61,7 @@ func TestScriptFlagValidation(t *testing.T) {
 // --bootdev and --power run first, wherever they are.
 func TestScriptFlagOrder(t *testing.T) {
 	o, err := parseOptions([]string{"-H", "bmc", "--expect", "login:", "--power", "cycle", "--send", `root\r`,
-		"--expect", "Password:", "--bootdev", "pxe", "--send", `pw\r`}, os.Stderr)
+		"--expect", "Password:", "--bootdev", "pxe", "--send", `pw\r`, "--expect", `(?P<p>#) $`, "--print", "got ${p}"}, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func TestScriptFlagOrder(t *testing.T) {
 		got = append(got, st.Where+" "+st.String())
 	}
 	want := []string{"--bootdev bootdev pxe", "--power power cycle", "--expect expect /login:/", `--send send "root\r"`,
-		"--expect expect /Password:/", `--send send "pw\r"`}
+		"--expect expect /Password:/", `--send send "pw\r"`, "--expect expect /(?P<p>#) $/", `--print print "got ${p}"`}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

@@ -67,8 +67,8 @@ and the protocol trace (--debug=FILE), which never shows key-exchange codes or
 randoms.`
 
 	manScripted = `--send, --expect and --script drive the console without a terminal, for
-pipelines: ghmicons attaches, runs --bootdev and --power, then the steps (each --send
-and --expect in command-line order, or the statements of the script FILE), and exits 0
+pipelines: ghmicons attaches, runs --bootdev and --power, then the steps (each --send,
+--expect and --print in command-line order, or the statements of the script FILE), and exits 0
 once they are done and the BMC has taken the input. An expect waits for a regular
 expression (RE2 syntax) in the output since the previous match, escape sequences left
 out; --expect-timeout bounds each wait, and when one passes ghmicons prints the last

@@ -191,12 +191,17 @@ func (s *Script) Env() []string {
 }
 
 // NewSend is a send step of text in ParseText's syntax (a --send value).
-func NewSend(where, text string) (Step, error) {
+func NewSend(where, text string) (Step, error) { return newText(Send, where, text) }
+
+// NewPrint is a print step of text in ParseText's syntax (a --print value).
+func NewPrint(where, text string) (Step, error) { return newText(Print, where, text) }
+
+func newText(kind Kind, where, text string) (Step, error) {
 	t, err := ParseText(text)
 	if err != nil {
 		return Step{}, &ParseError{Where: where, Msg: err.Error()}
 	}
-	return Step{Kind: Send, Where: where, Text: t}, nil
+	return Step{Kind: kind, Where: where, Text: t}, nil
 }
 
 // NewExpect is an expect step of a pattern (a --expect value), bounded by
