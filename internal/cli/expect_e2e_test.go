@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -167,5 +168,41 @@ func TestE2EExpectPrint(t *testing.T) {
 	}
 	if got, want := p.stdout.String(), "ip=192.0.2.50\nlogin: \tdone\n"; got != want {
 		t.Errorf("stdout %q, want %q", got, want)
+	}
+}
+
+// --reconnect: the BMC reboots in the middle of a script; the script
+// carries on over the new session, the matcher's output across both.
+func TestE2EScriptAcrossBMCRestart(t *testing.T) {
+	b := fakebmctest.New(t, fakebmc.Config{}, fakebmctest.UDP(""), fakebmctest.NoEcho())
+	p := startScripted(t, nil, attachArgs(b.Addr, "--reconnect", "--keepalive", "1s", "--timeout", "200ms", "--retries", "1",
+		"--expect", "ready", "--send", `go\r`, "--expect", `answer=(\d+)`, "--print", "got $1", "--quiet-console")...)
+	p.stderr.waitFor(t, "connected message", "ghmicons: connected to", short)
+	_, _ = b.Host.Write([]byte("ready\r\n"))
+	if in, ok := b.Host.Await(short, func(in []byte) bool { return string(in) == "go\r" }); !ok {
+		t.Fatalf("host got %q, want the send%s", in, p.output())
+	}
+	b.Restart(t)
+	p.stderr.waitFor(t, "reconnection", "reconnected", long)
+	_, _ = b.Host.Write([]byte("answer=42\r\n"))
+	if code := p.wait(t, short); code != ExitOK {
+		t.Fatalf("exit status %d%s", code, p.output())
+	}
+	if got := p.stdout.String(); got != "got 42\n" {
+		t.Errorf("stdout %q, want %q", got, "got 42\n")
+	}
+}
+
+// A signal ends a script that waits, with the session closed: exit 8.
+func TestE2EScriptSignal(t *testing.T) {
+	srv, ev := demoBMC(t)
+	p := startScripted(t, nil, attachArgs(srv.Addr(), "--expect", "never")...)
+	p.stderr.waitFor(t, "connected message", "ghmicons: connected to", short)
+	p.signal(t, syscall.SIGTERM)
+	if code := p.wait(t, short); code != ExitSignal {
+		t.Fatalf("exit status %d, want %d%s", code, ExitSignal, p.output())
+	}
+	if n := ev.Count("session-open") - ev.Count("session-close"); n != 0 {
+		t.Errorf("%d sessions left open; events:%s", n, ev)
 	}
 }
