@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -163,9 +164,7 @@ func checkRef(ref string, named map[string]bool, groups int) error {
 		if groups < 0 {
 			return fmt.Errorf("$%s: no expect before this one to capture it", ref)
 		}
-		var n int
-		fmt.Sscan(ref, &n)
-		if n > groups {
+		if n, _ := strconv.Atoi(ref); n > groups {
 			return fmt.Errorf("$%s: the expect before has %d group(s)", ref, groups)
 		}
 	case !named[ref]:
