@@ -23,7 +23,8 @@ import (
 // end of the console: exit 0 once it has run and the BMC has taken its
 // input, exit 9 when an expect times out, with the last output on stderr.
 
-// Bounds of --expect-timeout: those of a script's timeout.
+// defaultExpectTimeout is --expect-timeout's default; its bounds are a
+// script's (expect.MinTimeout, expect.MaxTimeout).
 const defaultExpectTimeout = expect.DefaultTimeout
 
 // scriptOptions are the flags of a scripted console.
