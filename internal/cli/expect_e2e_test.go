@@ -3,6 +3,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
 	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
+	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
 // Scripted consoles end to end: the program against the simulated BMC with
@@ -201,6 +204,28 @@ func TestE2EScriptSignal(t *testing.T) {
 	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, short); code != ExitSignal {
 		t.Fatalf("exit status %d, want %d%s", code, ExitSignal, p.output())
+	}
+	if n := ev.Count("session-open") - ev.Count("session-close"); n != 0 {
+		t.Errorf("%d sessions left open; events:%s", n, ev)
+	}
+}
+
+// A command the BMC refuses ends the script there: the table's exit code
+// (1), its note, and the step's error naming the flag; the expects after it
+// never run.
+func TestE2EScriptCommandRefused(t *testing.T) {
+	ch := fakebmc.NewChassis()
+	ch.Hook = func(context.Context, ipmi.ChassisAction) error { return errors.New("no power today") }
+	srv, ev := startBMC(t, fakebmc.Config{Chassis: ch, SOL: fakebmc.SOLConfig{Host: &fakebmc.DemoHost{LineDelay: time.Millisecond}}})
+	p := startScripted(t, nil, attachArgs(srv.Addr(), "--power", "cycle", "--expect", "login: $", "--expect-timeout", "1m")...)
+	if code := p.wait(t, short); code != ExitError {
+		t.Fatalf("exit status %d, want %d%s", code, ExitError, p.output())
+	}
+	stderr := p.stderr.String()
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	t.Logf("stderr:\n%s", stderr)
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "ghmicons: --power: power cycle: ") || strings.Count(stderr, "0xd5") != 1 {
+		t.Errorf("last line %q, want the step's error, said once%s", last, p.output())
 	}
 	if n := ev.Count("session-open") - ev.Count("session-close"); n != 0 {
 		t.Errorf("%d sessions left open; events:%s", n, ev)

@@ -51,8 +51,8 @@ type Env struct {
 	Target command.Target
 	// Print takes the print statements' lines; nil discards them.
 	Print io.Writer
-	// Note is told each command's result (what a console notes); nil
-	// ignores them.
+	// Note is told the result of each command that succeeded (what a
+	// console notes); nil ignores them.
 	Note func(command.Result)
 	// Getenv reads ${env:NAME}; nil has none.
 	Getenv func(string) (string, bool)
@@ -200,11 +200,11 @@ func (r *runner) step(ctx context.Context, st Step) error {
 			return &StepError{Step: st, Err: errors.New("no console to run commands on")}
 		}
 		res, err := st.Call.Run(ctx, r.env.Target)
+		if err != nil {
+			return &StepError{Step: st, Err: err} // says it all: no note as well
+		}
 		if r.env.Note != nil {
 			r.env.Note(res)
-		}
-		if err != nil {
-			return &StepError{Step: st, Err: err}
 		}
 		// The output before the command is the old state of the host.
 		r.mu.Lock()
