@@ -20,6 +20,7 @@ const (
 	ExitLost        = 6 // the session was lost
 	ExitIncompat    = 7 // no common cipher suite, not IPMI 2.0, SOL disabled or its encryption refused
 	ExitSignal      = 8 // ended by SIGTERM, SIGHUP, SIGINT or SIGQUIT
+	ExitExpect      = 9 // an expect (--expect, --script) timed out
 )
 
 const exitCodesHelp = `Exit codes:
@@ -34,7 +35,8 @@ const exitCodesHelp = `Exit codes:
   6  session lost: the BMC stopped answering after the session was set up
   7  BMC incompatible: no common cipher suite, not IPMI 2.0, SOL disabled,
      SOL encryption required or not available (Activate Payload 0x83, 0x84)
-  8  ended by a signal (SIGTERM, SIGHUP, SIGINT, SIGQUIT)`
+  8  ended by a signal (SIGTERM, SIGHUP, SIGINT, SIGQUIT)
+  9  an expect timed out (--expect, --script); the last output is on stderr`
 
 // usageError marks errors in flags and arguments.
 type usageError struct{ msg string }
@@ -57,6 +59,8 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &se):
 		return ExitSignal
+	case expectTimedOut(err):
+		return ExitExpect
 	case errors.Is(err, ipmi.ErrAuth), errors.Is(err, ipmi.ErrKg), errors.Is(err, ipmi.ErrPrivilege),
 		completionCode(err, ipmi.CCInsufficientPriv):
 		return ExitAuth

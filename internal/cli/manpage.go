@@ -67,6 +67,21 @@ power actions and the final error as lines of their own starting with [ghmicons]
 and the protocol trace (--debug=FILE), which never shows key-exchange codes or
 randoms.`
 
+	manScripted = `--send, --expect and --script drive the console without a terminal, for
+pipelines: ghmicons attaches, runs --bootdev and --power, then the steps (each --send,
+--expect and --print in command-line order, or the statements of the script FILE), and exits 0
+once they are done and the BMC has taken the input. An expect waits for a regular
+expression (RE2 syntax) in the output since the previous match, escape sequences left
+out; --expect-timeout bounds each wait, and when one passes ghmicons prints the last
+20 lines of output on standard error and exits 9. Standard input is not read and
+escapes are off. The console output still goes to standard output (unless
+--quiet-console) and to --log. A script has one statement a line: send "TEXT",
+expect /REGEX/ [timeout DURATION], delay DURATION, timeout DURATION, print "TEXT"
+(to standard output), # comments, and the ~C prompt's commands (power cycle, bootdev
+pxe, break); TEXT takes the escapes \r \n \t \e \xHH and the captures $1 and
+${name} of earlier expects, and ${env:NAME}. The source tree's docs/expect.md
+describes the language.`
+
 	manSeeAlso = `fakebmc(1), ipmitool(1), ipmiconsole(8), conserver(8). The notes in the source
 tree's docs/ directory describe what ghmicons does in each situation and why.`
 )
@@ -185,6 +200,7 @@ its own session, printed and done; its result is the exit status.`), manCommands
 			{Title: "Commands", Blocks: commandsSection},
 			{Title: "Options", Blocks: []docgen.Block{docgen.Options(helpFlags())}},
 			{Title: "Escapes", Blocks: escapeSection},
+			{Title: "Scripted consoles", Blocks: []docgen.Block{docgen.Para(manScripted)}},
 			{Title: "Environment", Blocks: []docgen.Block{env}},
 			{Title: "Files", Blocks: []docgen.Block{docgen.Para(manFiles)}},
 			{Title: "Exit status", Blocks: []docgen.Block{exits}},
@@ -228,6 +244,7 @@ func completion() docgen.Completion {
 			"password-file": {Files: true},
 			"kg-file":       {Files: true},
 			"log":           {Files: true},
+			"script":        {Files: true},
 			"debug":         {Files: true},
 			"cipher-suite":  {Words: suites},
 			"privilege":     {Words: privs},

@@ -43,6 +43,8 @@ type options struct {
 	bootCmd, powerCmd *command.Call
 	priv              ipmi.Privilege
 	fs                *pflag.FlagSet
+
+	scriptOptions // --send, --expect, --script (expect.go)
 }
 
 // Bounds of the count and duration flags. A value outside them is a usage
@@ -78,6 +80,7 @@ Examples:
   ghmicons -H 10.0.0.5 -U admin -f ~/.bmcpass --bootdev pxe --power cycle
   ghmicons -H bmc1 -U admin -E --log /var/log/consoles/bmc1.log --log-timestamps --reconnect </dev/null
   ghmicons -H bmc1 -U admin -E power status
+  ghmicons -H bmc1 -U admin -E --bootdev pxe --power cycle --expect 'login: $' </dev/null
 
 Flags:
 `
@@ -124,6 +127,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.Lookup("debug").NoOptDefVal = "-"
 	fs.StringVar(&o.bootdev, "bootdev", "", "with the console: set the boot device once attached (DEV"+bootOptionsUsage()+")")
 	fs.StringVar(&o.power, "power", "", "with the console: power action once attached ("+strings.Join(attachWords("power"), ", ")+")")
+	o.scriptOptions.addFlags(fs)
 	fs.BoolVar(&o.demo, "demo", false, "run against a built-in simulated BMC")
 	fs.BoolVar(&o.version, "version", false, "print the version")
 	fs.Usage = func() {
@@ -278,7 +282,7 @@ func (o *options) validate() error {
 		}
 		o.cmd = c
 	}
-	return nil
+	return o.validateScript()
 }
 
 // address is the BMC's UDP address from -H and -p. Rules: -H is a host

@@ -76,6 +76,9 @@ func run(args []string, env Env) error {
 		}
 		return &usageError{err.Error() + " (see --help)"}
 	}
+	if err := o.checkScriptEnv(env.Getenv); err != nil {
+		return err
+	}
 	if o.version {
 		fmt.Fprintf(env.Stdout, "ghmicons %s\n", Version)
 		return nil
