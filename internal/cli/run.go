@@ -83,6 +83,9 @@ func run(args []string, env Env) error {
 	if o.demo {
 		return runDemo(o, env)
 	}
+	if o.powerman || o.fleetMode() {
+		return runMany(o, env)
+	}
 	addr, err := o.address()
 	if err != nil {
 		return err
@@ -135,6 +138,14 @@ func oneShot(sc *signalScope, o *options, addr string, cfg ipmi.Config, env Env)
 	}
 	if _, err := io.WriteString(env.Stdout, res.Output); err != nil {
 		return fmt.Errorf("writing the answer: %w", err)
+	}
+	if want, ok := waitState(o.cmd); ok && o.wait {
+		if err := waitPower(sc.ctx, s, want, o.waitTimeout); err != nil {
+			return sc.or(err)
+		}
+		if _, err := fmt.Fprintf(env.Stdout, "Chassis Power is %s\n", want); err != nil {
+			return fmt.Errorf("writing the answer: %w", err)
+		}
 	}
 	return nil
 }
