@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/command"
@@ -92,6 +93,11 @@ type fleet struct {
 	fanout  int
 	// waitFor bounds the wait for a new power state (--wait); 0: no wait.
 	waitFor time.Duration
+	// dialFn sets up a session; nil means ipmi.Dial (tests dial memnet).
+	dialFn func(ctx context.Context, network, addr string, cfg ipmi.Config) (*ipmi.Session, error)
+	// suite is the cipher suite the first session negotiated, plus one (0:
+	// none yet), proposed first to the other BMCs (see dial).
+	suite atomic.Int32
 }
 
 // hostResult is one host's answer: its line's text after "host: ", and
@@ -139,7 +145,7 @@ func (f *fleet) run(ctx context.Context, hosts []fleetHost, call *command.Call, 
 // one runs call on one host: a session of its own, the call, the wait for
 // the new power state if asked, Close Session.
 func (f *fleet) one(ctx context.Context, h fleetHost, call *command.Call) hostResult {
-	s, err := ipmi.Dial(ctx, f.network, h.addr, f.cfg)
+	s, err := f.dial(ctx, h)
 	if err != nil {
 		return failed(ctx, err)
 	}
@@ -155,6 +161,48 @@ func (f *fleet) one(ctx context.Context, h fleetHost, call *command.Call) hostRe
 		return hostResult{text: want.String()}
 	}
 	return hostResult{text: resultText(call, res)}
+}
+
+// dial sets up a session with h. Without -C the first session negotiates
+// (Get Channel Cipher Suites, IPMI v2.0 §22.15) and the others propose its
+// suite straight away: the BMCs of a fleet are mostly alike, and that saves
+// each the listing's round trips. A BMC that answered but set up no session
+// with that suite negotiates after all; one that did not answer at all, or
+// refused the user, fails as it would have anyway.
+func (f *fleet) dial(ctx context.Context, h fleetHost) (*ipmi.Session, error) {
+	dial := f.dialFn
+	if dial == nil {
+		dial = ipmi.Dial
+	}
+	id := f.suite.Load() - 1
+	if f.cfg.CipherSuites != nil || id < 0 {
+		s, err := dial(ctx, f.network, h.addr, f.cfg)
+		if err == nil && f.cfg.CipherSuites == nil {
+			f.suite.CompareAndSwap(0, int32(s.CipherSuite().ID)+1)
+		}
+		return s, err
+	}
+	cfg := f.cfg
+	cfg.CipherSuites = []uint8{uint8(id)}
+	s, err := dial(ctx, f.network, h.addr, cfg)
+	if err == nil || ctx.Err() != nil || !worthNegotiating(err) {
+		return s, err
+	}
+	return dial(ctx, f.network, h.addr, f.cfg)
+}
+
+// worthNegotiating: a setup with a proposed suite failed in a way that
+// negotiating might not (not silence from the start, not credentials).
+func worthNegotiating(err error) bool {
+	var te *ipmi.TimeoutError
+	if errors.As(err, &te) && te.Op == "Get Channel Authentication Capabilities" {
+		return false
+	}
+	switch ExitCode(err) {
+	case ExitAuth, ExitSignal:
+		return false
+	}
+	return true
 }
 
 // failed is a host's error line: "error: " and the reason on one line, so
@@ -204,28 +252,36 @@ var errWaitTimeout = errors.New("power state not confirmed")
 // waitPower asks the BMC for the power state every waitPoll until it is
 // want, for at most limit.
 func waitPower(ctx context.Context, s *ipmi.Session, want command.PowerState, limit time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, limit)
+	wctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	last := command.PowerUnknown
+	var lastErr error
 	for {
-		cs, err := s.ChassisStatus(ctx)
-		if err == nil {
+		cs, err := s.ChassisStatus(wctx)
+		switch {
+		case err == nil:
+			lastErr = nil
 			if last = command.PowerOff; cs.PowerOn {
 				last = command.PowerOn
 			}
 			if last == want {
 				return nil
 			}
+		case wctx.Err() == nil:
+			lastErr = err // the BMC did not answer this one: ask again
 		}
 		t := time.NewTimer(waitPoll)
 		select {
-		case <-ctx.Done():
+		case <-wctx.Done():
 			t.Stop()
 			if se := signalCause(ctx); se != nil {
 				return se
 			}
-			if err != nil {
-				return fmt.Errorf("%w: waiting for %s: %w", errWaitTimeout, want, err)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if lastErr != nil {
+				return fmt.Errorf("%w after %v (want %s): %w", errWaitTimeout, limit, want, lastErr)
 			}
 			return fmt.Errorf("%w: still %s after %v (want %s)", errWaitTimeout, last, limit, want)
 		case <-t.C:

@@ -79,6 +79,7 @@ Examples:
   ghmicons -H 10.0.0.5 -U admin -f ~/.bmcpass --bootdev pxe --power cycle
   ghmicons -H bmc1 -U admin -E --log /var/log/consoles/bmc1.log --log-timestamps --reconnect </dev/null
   ghmicons -H bmc1 -U admin -E power status
+  ghmicons -H 'node[01-64]-bmc' -U admin -f ~/.bmcpass --wait power on
 
 Flags:
 `

@@ -6,7 +6,7 @@
 // ("n[1,3,5-7]"); a host with several brackets stands for every
 // combination ("r[1-2]n[1-3]", six hosts). A range keeps the zero padding of
 // its lower bound: "n[08-10]" is n08, n09, n10. Brackets holding a colon
-// are an IPv6 address, not a range ("[fe80::1%eth0]:623"), so that host:port
+// or a dot are an address, not a range ("[fe80::1%eth0]:623"), so that host:port
 // and [IPv6]:port entries are hosts like any other, and a range may give
 // the port: "10.0.0.1:[28000-28255]".
 //
@@ -45,24 +45,31 @@ func (e *Error) Error() string { return fmt.Sprintf("hostlist %q: %s", e.List, e
 // IsList reports whether s uses hostlist syntax: more than one host, or a
 // range. A single host, host:port or [IPv6]:port is not a list.
 func IsList(s string) bool {
-	depth, colon := 0, false
-	for _, r := range s {
-		switch {
-		case r == '[':
-			depth++
-			colon = false
-		case r == ']':
-			if depth > 0 && !colon {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '[':
+			end := strings.IndexByte(s[i+1:], ']')
+			if end < 0 {
+				return false
+			}
+			if isRange(s[i+1 : i+1+end]) {
 				return true
 			}
-			depth--
-		case r == ':' && depth > 0:
-			colon = true
-		case (r == ',' || isSpace(r)) && depth == 0:
+			i += 1 + end
+		case c == ',' || isSpace(rune(c)):
 			return true
 		}
 	}
 	return false
+}
+
+// isAddress: brackets holding an address ("[fe80::1%eth0]", "[10.0.0.5]"),
+// not a range: a colon or a dot, which no range has.
+func isAddress(body string) bool { return strings.ContainsAny(body, ":.") }
+
+// isRange: brackets of digits, commas and dashes only.
+func isRange(body string) bool {
+	return body != "" && strings.Trim(body, "0123456789,-") == ""
 }
 
 // Expand returns the hosts of list in order, each once (the first time it
@@ -244,7 +251,7 @@ func parse(list string) ([]entry, error) {
 				return fail("[ at %d without ]", i+1)
 			}
 			body := list[i+1 : i+1+end]
-			if strings.Contains(body, ":") { // an IPv6 address
+			if isAddress(body) {
 				lit.WriteString(list[i : i+2+end])
 			} else {
 				ranges, err := parseRanges(body)

@@ -30,6 +30,7 @@ func TestExpand(t *testing.T) {
 		{"[::1]:[623-624],[fe80::1%eth0]:623", "[::1]:623 [::1]:624 [fe80::1%eth0]:623"},
 		{"fe80::1", "fe80::1"},
 		{"host[0]", "host0"},
+		{"[10.0.0.5]:623,b", "[10.0.0.5]:623 b"},
 	} {
 		got, err := hostlist.Expand(tc.in)
 		if err != nil {
@@ -80,7 +81,7 @@ func TestExpandLimit(t *testing.T) {
 
 func TestIsList(t *testing.T) {
 	for in, want := range map[string]bool{
-		"bmc1": false, "bmc1:623": false, "[::1]:623": false, "[fe80::1%eth0]:623": false, "::1": false,
+		"bmc1": false, "bmc1:623": false, "[10.0.0.5]:623": false, "n[1-2": false, "[bmc1]": false, "n[a-b]": false, "[::1]:623": false, "[fe80::1%eth0]:623": false, "::1": false,
 		"bmc[1-2]": true, "a,b": true, "a b": true, "[::1]:[623-624]": true, "n[1]": true,
 	} {
 		if got := hostlist.IsList(in); got != want {
