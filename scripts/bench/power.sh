@@ -70,10 +70,13 @@ STEPS="status:on off:ok status:off on:ok status:on"
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 TIMEFORMAT='%R %U %S'
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 declare -A WALL CPU FAIL
 fails_total=0
 for tool in ghmicons ghmicons-C3 ipmipower; do
+    n=0
     for step in $STEPS; do
+        n=$((n + 1))
         action=${step%%:*}
         want=${step#*:}
         : >"$WORK/times"
@@ -89,7 +92,7 @@ for tool in ghmicons ghmicons-C3 ipmipower; do
         # Leave the rack as the step after this one expects it.
         if [ "$action" = off ]; then run ghmicons off >/dev/null 2>&1 || true; fi
         if [ "$action" = on ]; then run ghmicons on >/dev/null 2>&1 || true; fi
-        key="$tool $step"
+        key="$tool $n"
         WALL[$key]=$(awk '{ print $1 }' "$WORK/times" | median)
         CPU[$key]=$(awk '{ print $2 + $3 }' "$WORK/times" | median)
         FAIL[$key]=$bad
@@ -98,20 +101,23 @@ for tool in ghmicons ghmicons-C3 ipmipower; do
 done
 
 {
-    echo "Fleet power, $N BMCs of a fakebmc rack, median of $ROUNDS runs (wall s / client CPU user+sys s / failed answers over all runs):"
+    echo "Fleet power, $N BMCs of a fakebmc rack, median of $ROUNDS runs (wall s / client CPU user+sys s / failed answers over all runs);"
+    echo "load average $LOAD0 at the start, $(cut -d' ' -f1 /proc/loadavg) at the end; $(nproc) cores; $(ipmipower --version | head -1):"
     echo
     echo "| step | ghmicons (suite 17) | ghmicons -C 3 | ipmipower (suite 3) | ghmicons / ipmipower wall |"
     echo "|---|---|---|---|---|"
+    n=0
     for step in $STEPS; do
+        n=$((n + 1))
         action=${step%%:*}
         label="power $action"
         [ "$action" != status ] || label="power status (all ${step#*:})"
         row="| $label |"
         for tool in ghmicons ghmicons-C3 ipmipower; do
-            key="$tool $step"
+            key="$tool $n"
             row+=" ${WALL[$key]} / ${CPU[$key]} / ${FAIL[$key]} |"
         done
-        ratio=$(awk -v a="${WALL[ghmicons $step]}" -v b="${WALL[ipmipower $step]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+        ratio=$(awk -v a="${WALL[ghmicons $n]}" -v b="${WALL[ipmipower $n]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
         echo "$row $ratio |"
     done
 } | tee -a "${POWER_OUT:-/dev/null}"
