@@ -2,17 +2,15 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/command"
+	"github.com/ghmicons/ghmicons/pkg/fleet"
 	"github.com/ghmicons/ghmicons/pkg/hostlist"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
@@ -33,7 +31,7 @@ const (
 )
 
 // waitPoll is how often --wait asks the BMC for the power state.
-var waitPoll = 500 * time.Millisecond
+const waitPoll = fleet.DefaultPoll
 
 // fleetMode: the hosts are a hostlist or a file, not one BMC. It depends on
 // the syntax only, never on how many hosts the list has, so that a script's
@@ -44,7 +42,7 @@ func (o *options) fleetMode() bool {
 
 // fleetHosts reads the hosts of -H or --hostfile and checks each one's
 // address, so that a typo costs no session.
-func (o *options) fleetHosts() ([]fleetHost, error) {
+func (o *options) fleetHosts() ([]fleet.Host, error) {
 	var names []string
 	var err error
 	switch {
@@ -64,13 +62,13 @@ func (o *options) fleetHosts() ([]fleetHost, error) {
 	if o.fs.Changed("port") {
 		port = o.port
 	}
-	hosts := make([]fleetHost, len(names))
+	hosts := make([]fleet.Host, len(names))
 	for i, n := range names {
 		addr, err := ipmi.BMCAddress(n, port)
 		if err != nil {
 			return nil, usagef("-H: host %s: %s", n, strings.TrimPrefix(err.Error(), "ipmi: "))
 		}
-		hosts[i] = fleetHost{name: n, addr: addr}
+		hosts[i] = fleet.Host{Name: n, Addr: addr}
 	}
 	return hosts, nil
 }
@@ -84,209 +82,33 @@ func readHostFile(path string) ([]string, error) {
 	return hostlist.Read(f, path, hostlist.DefaultLimit)
 }
 
-type fleetHost struct{ name, addr string }
-
-// A fleet runs calls on hosts with a bounded fan-out.
-type fleet struct {
-	network string
-	cfg     ipmi.Config
-	fanout  int
-	// waitFor bounds the wait for a new power state (--wait); 0: no wait.
-	waitFor time.Duration
-	// dialFn sets up a session; nil means ipmi.Dial (tests dial memnet).
-	dialFn func(ctx context.Context, network, addr string, cfg ipmi.Config) (*ipmi.Session, error)
-	// suite is the cipher suite the first session negotiated, plus one (0:
-	// none yet), proposed first to the other BMCs (see dial).
-	suite atomic.Int32
-}
-
-// hostResult is one host's answer: its line's text after "host: ", and
-// the error if it failed.
-type hostResult struct {
-	text string
-	err  error
-}
-
-// run runs call on every host, at most f.fanout at once, and gives each
-// result to emit in the hosts' order, as soon as it and those before it
-// are done. It returns the results.
-func (f *fleet) run(ctx context.Context, hosts []fleetHost, call *command.Call, emit func(fleetHost, hostResult)) []hostResult {
-	results := make([]hostResult, len(hosts))
-	done := make([]chan struct{}, len(hosts))
-	for i := range done {
-		done[i] = make(chan struct{})
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(max(f.fanout, 1), len(hosts)) {
-		wg.Go(func() {
-			for i := range next {
-				results[i] = f.one(ctx, hosts[i], call)
-				close(done[i])
-			}
-		})
-	}
-	go func() {
-		for i := range hosts {
-			next <- i
+// lineText is a host's result as the words after "host: ": the confirmed
+// state after a wait; for power status the state, "ok" for an action the
+// BMC took (as ipmipower prints), else the command's output on one line.
+// A failure is "error: " and the reason on one line, so that no failure
+// can be read as a state.
+func lineText(ctx context.Context, call *command.Call, r fleet.Result) string {
+	if r.Err != nil {
+		err := r.Err
+		if se := signalCause(ctx); se != nil {
+			err = se
 		}
-		close(next)
-	}()
-	for i := range hosts {
-		<-done[i]
-		if emit != nil {
-			emit(hosts[i], results[i])
-		}
+		return "error: " + oneLine(strings.TrimPrefix(err.Error(), "ipmi: "))
 	}
-	wg.Wait()
-	return results
-}
-
-// one runs call on one host: a session of its own, the call, the wait for
-// the new power state if asked, Close Session.
-func (f *fleet) one(ctx context.Context, h fleetHost, call *command.Call) hostResult {
-	s, err := f.dial(ctx, h)
-	if err != nil {
-		return failed(ctx, err)
+	if r.Confirmed != command.PowerUnknown {
+		return r.Confirmed.String()
 	}
-	defer s.Close()
-	res, err := call.Run(ctx, command.OnSession(s))
-	if err != nil {
-		return failed(ctx, err)
-	}
-	if want, ok := waitState(call); ok && f.waitFor > 0 {
-		if err := waitPower(ctx, s, want, f.waitFor); err != nil {
-			return failed(ctx, err)
-		}
-		return hostResult{text: want.String()}
-	}
-	return hostResult{text: resultText(call, res)}
-}
-
-// dial sets up a session with h. Without -C the first session negotiates
-// (Get Channel Cipher Suites, IPMI v2.0 §22.15) and the others propose its
-// suite straight away: the BMCs of a fleet are mostly alike, and that saves
-// each the listing's round trips. A BMC that answered but set up no session
-// with that suite negotiates after all; one that did not answer at all, or
-// refused the user, fails as it would have anyway.
-func (f *fleet) dial(ctx context.Context, h fleetHost) (*ipmi.Session, error) {
-	dial := f.dialFn
-	if dial == nil {
-		dial = ipmi.Dial
-	}
-	id := f.suite.Load() - 1
-	if f.cfg.CipherSuites != nil || id < 0 {
-		s, err := dial(ctx, f.network, h.addr, f.cfg)
-		if err == nil && f.cfg.CipherSuites == nil {
-			f.suite.CompareAndSwap(0, int32(s.CipherSuite().ID)+1)
-		}
-		return s, err
-	}
-	cfg := f.cfg
-	cfg.CipherSuites = []uint8{uint8(id)}
-	s, err := dial(ctx, f.network, h.addr, cfg)
-	if err == nil || ctx.Err() != nil || !worthNegotiating(err) {
-		return s, err
-	}
-	return dial(ctx, f.network, h.addr, f.cfg)
-}
-
-// worthNegotiating: a setup with a proposed suite failed in a way that
-// negotiating might not (not silence from the start, not credentials).
-func worthNegotiating(err error) bool {
-	var te *ipmi.TimeoutError
-	if errors.As(err, &te) && te.Op == "Get Channel Authentication Capabilities" {
-		return false
-	}
-	switch ExitCode(err) {
-	case ExitAuth, ExitSignal:
-		return false
-	}
-	return true
-}
-
-// failed is a host's error line: "error: " and the reason on one line, so
-// that no failure can be read as a state.
-func failed(ctx context.Context, err error) hostResult {
-	if se := signalCause(ctx); se != nil {
-		err = se
-	}
-	return hostResult{text: "error: " + oneLine(strings.TrimPrefix(err.Error(), "ipmi: ")), err: err}
-}
-
-// resultText is a result as the words after "host: ": the power state
-// ("on", "off"), "ok" for an action the BMC took (as ipmipower prints),
-// else the command's output on one line.
-func resultText(call *command.Call, res command.Result) string {
 	if call.Command.Name == "power" {
 		if call.Status {
-			return res.Power.String()
+			return r.Result.Power.String()
 		}
 		return "ok"
 	}
-	lines := strings.Split(strings.TrimSpace(res.Output), "\n")
+	lines := strings.Split(strings.TrimSpace(r.Result.Output), "\n")
 	for i, l := range lines {
 		lines[i] = strings.Join(strings.Fields(l), " ")
 	}
 	return strings.Join(lines, "; ")
-}
-
-// waitState is the power state an action leads to, if --wait can confirm
-// one: on after on, cycle and reset; off after off and soft.
-func waitState(call *command.Call) (command.PowerState, bool) {
-	if call.Command == nil || call.Command.Name != "power" || call.Status {
-		return command.PowerUnknown, false
-	}
-	switch call.Action {
-	case ipmi.PowerOn, ipmi.PowerCycle, ipmi.HardReset:
-		return command.PowerOn, true
-	case ipmi.PowerOff, ipmi.SoftShutdown:
-		return command.PowerOff, true
-	}
-	return command.PowerUnknown, false
-}
-
-// errWaitTimeout: the BMC did not report the new power state in time.
-var errWaitTimeout = errors.New("power state not confirmed")
-
-// waitPower asks the BMC for the power state every waitPoll until it is
-// want, for at most limit.
-func waitPower(ctx context.Context, s *ipmi.Session, want command.PowerState, limit time.Duration) error {
-	wctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	last := command.PowerUnknown
-	var lastErr error
-	for {
-		cs, err := s.ChassisStatus(wctx)
-		switch {
-		case err == nil:
-			lastErr = nil
-			if last = command.PowerOff; cs.PowerOn {
-				last = command.PowerOn
-			}
-			if last == want {
-				return nil
-			}
-		case wctx.Err() == nil:
-			lastErr = err // the BMC did not answer this one: ask again
-		}
-		t := time.NewTimer(waitPoll)
-		select {
-		case <-wctx.Done():
-			t.Stop()
-			if se := signalCause(ctx); se != nil {
-				return se
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if lastErr != nil {
-				return fmt.Errorf("%w after %v (want %s): %w", errWaitTimeout, limit, want, lastErr)
-			}
-			return fmt.Errorf("%w: still %s after %v (want %s)", errWaitTimeout, last, limit, want)
-		case <-t.C:
-		}
-	}
 }
 
 // fleetError: some hosts failed. Its exit code is theirs when they agree
@@ -302,14 +124,18 @@ func (e *fleetError) Error() string {
 }
 
 // fleetOutcome is the fleet's error: nil if every host succeeded.
-func fleetOutcome(hosts []fleetHost, results []hostResult) error {
+func fleetOutcome(ctx context.Context, results []fleet.Result) error {
 	var fe fleetError
-	fe.total = len(hosts)
+	fe.total = len(results)
 	var codes []int
-	for i, r := range results {
-		if r.err != nil {
-			fe.failed = append(fe.failed, hosts[i].name)
-			codes = append(codes, ExitCode(r.err))
+	for _, r := range results {
+		if r.Err != nil {
+			fe.failed = append(fe.failed, r.Host.Name)
+			code := ExitCode(r.Err)
+			if signalCause(ctx) != nil {
+				code = ExitSignal
+			}
+			codes = append(codes, code)
 		}
 	}
 	if len(fe.failed) == 0 {
@@ -324,16 +150,19 @@ func fleetOutcome(hosts []fleetHost, results []hostResult) error {
 
 // runFleet runs the one-shot command on every host, printing
 // "host: result" lines to stdout; the summary of failures goes to stderr.
-func runFleet(sc *signalScope, o *options, hosts []fleetHost, cfg ipmi.Config, env Env) error {
-	f, closeDebug, err := o.newFleet(cfg, env.Stderr)
+func runFleet(sc *signalScope, o *options, hosts []fleet.Host, cfg ipmi.Config, env Env) error {
+	fc, closeDebug, err := o.fleetConfig(cfg, env.Stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDebug()
+	if o.wait {
+		fc.Wait = o.waitTimeout
+	}
 	var werr error
-	results := f.run(sc.ctx, hosts, o.cmd, func(h fleetHost, r hostResult) {
+	results := fleet.New(fc).Run(sc.ctx, hosts, o.cmd, func(r fleet.Result) {
 		if werr == nil {
-			_, werr = fmt.Fprintf(env.Stdout, "%s: %s\n", h.name, r.text)
+			_, werr = fmt.Fprintf(env.Stdout, "%s: %s\n", r.Host.Name, lineText(sc.ctx, o.cmd, r))
 		}
 	})
 	if werr != nil {
@@ -342,23 +171,19 @@ func runFleet(sc *signalScope, o *options, hosts []fleetHost, cfg ipmi.Config, e
 	if err := sc.err(); err != nil {
 		return err
 	}
-	return fleetOutcome(hosts, results)
+	return fleetOutcome(sc.ctx, results)
 }
 
-// newFleet makes the fleet of the flags: fan-out, wait, --debug's trace.
-func (o *options) newFleet(cfg ipmi.Config, stderr io.Writer) (*fleet, func(), error) {
+// fleetConfig is the fleet of the flags: fan-out, --debug's trace.
+func (o *options) fleetConfig(cfg ipmi.Config, stderr io.Writer) (fleet.Config, func(), error) {
 	dbg, closeDebug, err := o.debugWriter(stderr)
 	if err != nil {
-		return nil, nil, err
+		return fleet.Config{}, nil, err
 	}
 	if dbg != nil {
 		cfg.Trace = (&tracer{w: dbg}).event // one tracer: its lock keeps lines whole
 	}
-	f := &fleet{network: o.network(), cfg: cfg, fanout: o.fanout}
-	if o.wait {
-		f.waitFor = o.waitTimeout
-	}
-	return f, closeDebug, nil
+	return fleet.Config{Network: o.network(), Session: cfg, Fanout: o.fanout, Poll: waitPoll}, closeDebug, nil
 }
 
 // validateFleet checks the flags of fleets, --wait and --powerman.

@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -14,28 +12,23 @@ import (
 	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
 	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
+	"github.com/ghmicons/ghmicons/pkg/fleet"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
-	"github.com/ghmicons/ghmicons/pkg/memnet"
 )
 
-// memRack starts n BMCs on one memnet network and a fleet that dials them:
-// host "nI" is the rack's "bmc-I".
-func memRack(t *testing.T, n int) ([]*fakebmctest.BMC, []fleetHost, *fleet) {
+// memRack starts n BMCs on one memnet network and a runner that dials
+// them: host "nI" is the rack's "bmc-I".
+func memRack(t *testing.T, n int, wait time.Duration) ([]*fakebmctest.BMC, []fleet.Host, *fleet.Runner) {
 	t.Helper()
 	rack := fakebmctest.NewRack(t, n, fakebmc.Config{})
 	net := rack[0].Network()
-	hosts := make([]fleetHost, n)
+	hosts := make([]fleet.Host, n)
 	for i := range hosts {
-		hosts[i] = fleetHost{name: fmt.Sprintf("n%d", i+1), addr: fmt.Sprintf("bmc-%d", i+1)}
+		hosts[i] = fleet.Host{Name: fmt.Sprintf("n%d", i+1), Addr: fmt.Sprintf("bmc-%d", i+1)}
 	}
 	cfg := fakebmctest.Admin()
 	cfg.Timeout, cfg.Retries = 200*time.Millisecond, 1
-	f := &fleet{cfg: cfg, fanout: 2, dialFn: memDial(net)}
-	return rack, hosts, f
-}
-
-func memDial(net *memnet.Network) func(context.Context, string, string, ipmi.Config) (*ipmi.Session, error) {
-	return func(ctx context.Context, _, addr string, cfg ipmi.Config) (*ipmi.Session, error) {
+	dial := func(ctx context.Context, _, addr string, cfg ipmi.Config) (*ipmi.Session, error) {
 		c, err := net.Dial(addr)
 		if err != nil {
 			return nil, err
@@ -46,6 +39,7 @@ func memDial(net *memnet.Network) func(context.Context, string, string, ipmi.Con
 		}
 		return s, err
 	}
+	return rack, hosts, fleet.New(fleet.Config{Session: cfg, Fanout: 2, Wait: wait, Dial: dial})
 }
 
 func mustParse(t *testing.T, words ...string) *command.Call {
@@ -57,148 +51,53 @@ func mustParse(t *testing.T, words ...string) *command.Call {
 	return c
 }
 
-// runLines runs call on the fleet and returns its "host: result" lines.
-func runLines(f *fleet, hosts []fleetHost, call *command.Call) ([]string, []hostResult) {
+// runLines runs call and returns its "host: result" lines and the outcome.
+func runLines(r *fleet.Runner, hosts []fleet.Host, call *command.Call) ([]string, error) {
 	var lines []string
-	res := f.run(context.Background(), hosts, call, func(h fleetHost, r hostResult) {
-		lines = append(lines, h.name+": "+r.text)
+	res := r.Run(context.Background(), hosts, call, func(r fleet.Result) {
+		lines = append(lines, r.Host.Name+": "+lineText(context.Background(), call, r))
 	})
-	return lines, res
+	return lines, fleetOutcome(context.Background(), res)
 }
 
-// Every host's answer is one line, in the hostlist's order whatever the
-// order of completion; a silent BMC is an error line for that host only,
-// the exit code is the unreachable one, and the summary names the host.
-func TestFleetLinesInOrderErrorsApart(t *testing.T) {
+// The lines: a state for power status, "ok" for an action, the confirmed
+// state after a wait, a command's output on one line, and an error line
+// for a silent BMC, whose failure makes the exit code and the summary.
+func TestFleetLines(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rack, hosts, f := memRack(t, 5)
+		rack, hosts, r := memRack(t, 3, 0)
 		rack[1].Link.SetSilent(true)
-		var mu sync.Mutex
-		var proposed []string
-		dial := f.dialFn
-		f.dialFn = func(ctx context.Context, n, a string, cfg ipmi.Config) (*ipmi.Session, error) {
-			mu.Lock()
-			proposed = append(proposed, fmt.Sprint(cfg.CipherSuites))
-			mu.Unlock()
-			return dial(ctx, n, a, cfg)
-		}
-		if err := rack[3].Server.Chassis().Control(ipmi.PowerOff); err != nil {
+		if err := rack[2].Server.Chassis().Control(ipmi.PowerOff); err != nil {
 			t.Fatal(err)
 		}
-		lines, res := runLines(f, hosts, mustParse(t, "power", "status"))
-		want := []string{"n1: on", "n2: error: ", "n3: on", "n4: off", "n5: on"}
-		if len(lines) != len(want) {
-			t.Fatalf("lines %q", lines)
+		lines, err := runLines(r, hosts, mustParse(t, "power", "status"))
+		if len(lines) != 3 || lines[0] != "n1: on" || !strings.HasPrefix(lines[1], "n2: error: Get Channel Authentication Capabilities: no answer") ||
+			lines[2] != "n3: off" {
+			t.Errorf("power status: %q", lines)
 		}
-		for i, l := range lines {
-			if !strings.HasPrefix(l, want[i]) || (want[i] == "n2: error: " && !strings.Contains(l, "no answer")) {
-				t.Errorf("line %d: %q, want %q", i, l, want[i])
-			}
+		if ExitCode(err) != ExitUnreachable || err.Error() != "1 of 3 hosts failed: n2" {
+			t.Errorf("outcome %v (exit %d), want 1 of 3 failed, exit %d", err, ExitCode(err), ExitUnreachable)
 		}
-		err := fleetOutcome(hosts, res)
-		if ExitCode(err) != ExitUnreachable || err.Error() != "1 of 5 hosts failed: n2" {
-			t.Errorf("outcome %v (exit %d), want 1 of 5 failed, exit %d", err, ExitCode(err), ExitUnreachable)
+		rack[1].Link.SetSilent(false)
+		if lines, err = runLines(r, hosts, mustParse(t, "power", "off")); strings.Join(lines, "|") != "n1: ok|n2: ok|n3: ok" || err != nil {
+			t.Errorf("power off: %q, %v", lines, err)
 		}
-		// The sessions begun before one had negotiated negotiate (at most
-		// --fanout of them); the others propose the suite it found.
-		negotiated := 0
-		for _, p := range proposed {
-			switch p {
-			case "[]":
-				negotiated++
-			case "[17]":
-			default:
-				t.Errorf("a dial proposed %s", p)
-			}
-		}
-		if negotiated < 1 || negotiated > f.fanout || len(proposed) != 5 {
-			t.Errorf("dials proposed %q: want at most %d negotiating, the rest [17]", proposed, f.fanout)
-		}
-	})
-}
-
-// Actions print "ok"; with a wait, the confirmed state; other commands
-// their output on one line.
-func TestFleetResultTexts(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		rack, hosts, f := memRack(t, 3)
-		lines, _ := runLines(f, hosts, mustParse(t, "power", "off"))
-		if strings.Join(lines, "|") != "n1: ok|n2: ok|n3: ok" {
-			t.Errorf("power off: %q", lines)
-		}
-		f.waitFor = 10 * time.Second
-		lines, _ = runLines(f, hosts, mustParse(t, "power", "on"))
-		if strings.Join(lines, "|") != "n1: on|n2: on|n3: on" {
-			t.Errorf("power on with --wait: %q", lines)
-		}
-		for i, b := range rack {
-			if got := len(b.Events.Requests("Chassis Control")); got != 2 {
-				t.Errorf("BMC %d: %d Chassis Control requests, want 2", i+1, got)
-			}
-		}
-		lines, _ = runLines(f, hosts[:1], mustParse(t, "bootdev", "status"))
-		if len(lines) != 1 || !strings.HasPrefix(lines[0], "n1: Boot device: ") {
+		if lines, _ = runLines(r, hosts[:1], mustParse(t, "bootdev", "status")); len(lines) != 1 || !strings.HasPrefix(lines[0], "n1: Boot device: ") {
 			t.Errorf("bootdev status: %q", lines)
 		}
-	})
-}
-
-// --fanout bounds the sessions open at once.
-func TestFleetFanout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		rack, hosts, f := memRack(t, 6)
-		var mu sync.Mutex
-		var open, most int
-		dial := f.dialFn
-		f.dialFn = func(ctx context.Context, n, a string, cfg ipmi.Config) (*ipmi.Session, error) {
-			mu.Lock()
-			open++
-			most = max(most, open)
-			mu.Unlock()
-			defer func() { mu.Lock(); open--; mu.Unlock() }()
-			return dial(ctx, n, a, cfg)
+		if lines, _ = runLines(r, hosts[:1], mustParse(t, "info")); len(lines) != 1 || !strings.Contains(lines[0], "; IPMI version: 2.0; ") {
+			t.Errorf("info: %q", lines)
 		}
-		_ = rack
-		f.fanout = 2
-		if _, res := runLines(f, hosts, mustParse(t, "power", "status")); fleetOutcome(hosts, res) != nil {
-			t.Fatal(fleetOutcome(hosts, res))
-		}
-		if most > 2 {
-			t.Errorf("%d dials at once, fan-out 2", most)
-		}
-	})
-}
-
-// waitPower returns once the BMC reports the state, and gives up at its
-// bound saying what it saw.
-func TestWaitPower(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := fakebmctest.New(t, fakebmc.Config{})
-		s := b.Session(t, fakebmctest.Admin())
-		go func() {
-			time.Sleep(3 * time.Second) // fake time: the machine goes off later
-			_ = b.Server.Chassis().Control(ipmi.PowerOff)
-		}()
-		start := time.Now()
-		if err := waitPower(context.Background(), s, command.PowerOff, 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
-		if d := time.Since(start); d < 3*time.Second || d > 3*time.Second+waitPoll {
-			t.Errorf("confirmed after %v, want 3s to 3s+%v", d, waitPoll)
-		}
-		err := waitPower(context.Background(), s, command.PowerOn, 2*time.Second)
-		if !errors.Is(err, errWaitTimeout) || !strings.Contains(err.Error(), "still off after 2s (want on)") {
-			t.Errorf("wait for on: %v", err)
-		}
-		if ExitCode(err) != ExitError {
-			t.Errorf("exit %d, want %d", ExitCode(err), ExitError)
+		_, hosts, r = memRack(t, 2, 10*time.Second)
+		if lines, _ = runLines(r, hosts, mustParse(t, "power", "soft")); strings.Join(lines, "|") != "n1: off|n2: off" {
+			t.Errorf("power soft with --wait: %q", lines)
 		}
 	})
 }
 
 // The failed hosts' exit code when they agree, else 1.
 func TestFleetOutcomeCodes(t *testing.T) {
-	hosts := []fleetHost{{name: "a"}, {name: "b"}, {name: "c"}}
+	hosts := []fleet.Host{{Name: "a"}, {Name: "b"}, {Name: "c"}}
 	auth := fmt.Errorf("x: %w", ipmi.ErrAuth)
 	silent := fmt.Errorf("x: %w", ipmi.ErrNoResponse)
 	for _, tc := range []struct {
@@ -210,11 +109,11 @@ func TestFleetOutcomeCodes(t *testing.T) {
 		{[]error{auth, nil, auth}, ExitAuth, "2 of 3 hosts failed: a,c"},
 		{[]error{silent, auth, nil}, ExitError, "2 of 3 hosts failed: a,b"},
 	} {
-		res := make([]hostResult, len(tc.errs))
+		res := make([]fleet.Result, len(tc.errs))
 		for i, e := range tc.errs {
-			res[i].err = e
+			res[i] = fleet.Result{Host: hosts[i], Err: e}
 		}
-		err := fleetOutcome(hosts, res)
+		err := fleetOutcome(context.Background(), res)
 		if ExitCode(err) != tc.code || (err != nil && err.Error() != tc.msg) {
 			t.Errorf("%v: %v (exit %d), want %q exit %d", tc.errs, err, ExitCode(err), tc.msg, tc.code)
 		}
@@ -268,7 +167,7 @@ func TestFleetFlags(t *testing.T) {
 	}
 	o, _ = parseOptions([]string{"-H", "n[1-2]", "-p", "624", "info"}, io.Discard)
 	hs, err := o.fleetHosts()
-	if err != nil || len(hs) != 2 || hs[1] != (fleetHost{"n2", "n2:624"}) {
+	if err != nil || len(hs) != 2 || hs[1] != (fleet.Host{Name: "n2", Addr: "n2:624"}) {
 		t.Errorf("hosts %v, %v", hs, err)
 	}
 }

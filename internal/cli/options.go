@@ -15,6 +15,7 @@ import (
 
 	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/escape"
+	"github.com/ghmicons/ghmicons/pkg/fleet"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -287,7 +288,7 @@ func (o *options) validate() error {
 			return err
 		}
 		o.cmd = c
-		if _, ok := waitState(c); o.wait && !ok {
+		if _, ok := fleet.Target(c); o.wait && !ok {
 			return usagef("--wait confirms the power state after power on, off, cycle, reset or soft, not after %q", c.String())
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ghmicons/ghmicons/pkg/command"
+	"github.com/ghmicons/ghmicons/pkg/fleet"
 	"github.com/ghmicons/ghmicons/pkg/hostlist"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
@@ -67,17 +68,14 @@ func parsePowermanLine(line string) (pmRequest, error) {
 
 // runPowerman serves the protocol on stdin and stdout until quit, the end
 // of input or a signal.
-func runPowerman(sc *signalScope, o *options, hosts []fleetHost, cfg ipmi.Config, env Env) error {
-	f, closeDebug, err := o.newFleet(cfg, env.Stderr)
+func runPowerman(sc *signalScope, o *options, hosts []fleet.Host, cfg ipmi.Config, env Env) error {
+	fc, closeDebug, err := o.fleetConfig(cfg, env.Stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDebug()
-	f.waitFor = o.waitTimeout // powerman hears of a state only once it is confirmed
-	s := &pmServer{fleet: f, hosts: hosts, byName: map[string]fleetHost{}, out: env.Stdout}
-	for _, h := range hosts {
-		s.byName[h.name] = h
-	}
+	fc.Wait = o.waitTimeout // powerman hears of a state only once it is confirmed
+	s := newPMServer(fleet.New(fc), hosts, env.Stdout)
 	lines := make(chan string)
 	readErr := make(chan error, 1)
 	go func() {
@@ -116,10 +114,18 @@ func runPowerman(sc *signalScope, o *options, hosts []fleetHost, cfg ipmi.Config
 }
 
 type pmServer struct {
-	fleet  *fleet
-	hosts  []fleetHost
-	byName map[string]fleetHost
+	fleet  *fleet.Runner
+	hosts  []fleet.Host
+	byName map[string]fleet.Host
 	out    io.Writer
+}
+
+func newPMServer(r *fleet.Runner, hosts []fleet.Host, out io.Writer) *pmServer {
+	s := &pmServer{fleet: r, hosts: hosts, byName: map[string]fleet.Host{}, out: out}
+	for _, h := range hosts {
+		s.byName[h.Name] = h
+	}
+	return s
 }
 
 // serve answers one command line; quit says the protocol ends.
@@ -166,9 +172,9 @@ func (s *pmServer) serve(sc *signalScope, line string) (quit bool, err error) {
 		return false, fmt.Errorf("the command table refuses power %s: %w", action, err)
 	}
 	var werr error
-	s.fleet.run(sc.ctx, targets, call, func(h fleetHost, res hostResult) {
+	s.fleet.Run(sc.ctx, targets, call, func(r fleet.Result) {
 		if werr == nil {
-			werr = s.reply("%s: %s\n", h.name, res.text)
+			werr = s.reply("%s: %s\n", r.Host.Name, lineText(sc.ctx, call, r))
 		}
 	})
 	return false, werr

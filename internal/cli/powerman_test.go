@@ -67,14 +67,10 @@ func FuzzPowermanLine(f *testing.F) {
 // one of -H's.
 func TestPowermanServe(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rack, hosts, f := memRack(t, 3)
-		f.waitFor = 5 * time.Second
+		rack, hosts, r := memRack(t, 3, 5*time.Second)
 		rack[2].Link.SetSilent(true)
 		var out strings.Builder
-		s := &pmServer{fleet: f, hosts: hosts, byName: map[string]fleetHost{}, out: &out}
-		for _, h := range hosts {
-			s.byName[h.name] = h
-		}
+		s := newPMServer(r, hosts, &out)
 		sc := &signalScope{ctx: context.Background()}
 		for _, tc := range []struct{ line, want string }{
 			{"stat", "n1: on\nn2: on\nn3: error: "},
