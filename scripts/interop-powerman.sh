@@ -55,12 +55,16 @@ pmq() {
     pm -h "127.0.0.1:$PMPORT" -q 2>&1 | awk -F': *' '{ gsub(/ /, "", $2); printf "%s%s=%s", sep, $1, $2; sep = " " }'
 }
 # rack: each node's power as ipmitool reads it from its BMC, "t1=on t2=off ...";
-# "down" when the BMC does not answer.
+# "down" when the BMC does not answer. Call it as $(rack).
 rack() {
     local i out line=""
     for i in $(seq 1 $N); do
-        out=$(IPMI_PASSWORD=password timeout 10 ipmitool -I lanplus -H 127.0.0.1 -p $((BASE + i - 1)) -U admin -E -C 17 -N 1 -R 1 \
-            chassis power status 2>/dev/null </dev/null) || true
+        IPMI_PASSWORD=password timeout 10 ipmitool -I lanplus -H 127.0.0.1 -p $((BASE + i - 1)) -U admin -E -C 17 -N 1 -R 1 \
+            chassis power status >"$WORK/rack.$i" 2>/dev/null </dev/null &
+    done
+    wait # rack runs in $(...), a subshell of its own: this waits for its ipmitool jobs only
+    for i in $(seq 1 $N); do
+        out=$(cat "$WORK/rack.$i")
         case $out in
         "Chassis Power is on") line+=" t$i=on" ;;
         "Chassis Power is off") line+=" t$i=off" ;;

@@ -210,6 +210,9 @@ func (o *options) validateFleet() error {
 		if len(o.given(passwordFlags...)) == 0 {
 			return usagef("--powerman reads powerman's commands on standard input, so it cannot prompt: give the password with -E or -f")
 		}
+		if o.kgPrompt {
+			return usagef("--powerman reads powerman's commands on standard input, so -Y cannot prompt: use -K or --kg-file")
+		}
 		return nil
 	}
 	if !o.fleetMode() {

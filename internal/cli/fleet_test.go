@@ -137,6 +137,7 @@ func TestFleetFlags(t *testing.T) {
 		{[]string{"--powerman", "-H", "n[1-2]", "-E", "power", "on"}, "reads its commands from standard input"},
 		{[]string{"--powerman", "-H", "n[1-2]"}, "cannot prompt"},
 		{[]string{"--powerman", "-E"}, "needs the BMCs"},
+		{[]string{"--powerman", "-H", "n1", "-E", "-Y"}, "-Y cannot prompt"},
 		{[]string{"--powerman", "-H", "n[1-2]", "-E"}, ""},
 	} {
 		_, err := parseOptions(tc.args, io.Discard)
