@@ -63,3 +63,30 @@ func TestE2EOneHostWait(t *testing.T) {
 		t.Errorf("stdout %q, want %q", got, want)
 	}
 }
+
+// --powerman on pipes: the prompt, one line per host, quit; end of input
+// ends it too.
+func TestE2EPowerman(t *testing.T) {
+	a, _ := startBMC(t, fakebmc.Config{})
+	b, _ := startBMC(t, fakebmc.Config{})
+	list := a.Addr() + "," + b.Addr()
+	p := startOnPipes(t, "password", "--powerman", "-H", list, "-U", "admin", "-E")
+	p.write(t, "stat\noff "+b.Addr()+"\nquit\n")
+	if code := p.wait(t, short); code != ExitOK {
+		t.Errorf("exit %d%s", code, p.output())
+	}
+	want := "ghmicons> " + a.Addr() + ": on\n" + b.Addr() + ": on\nghmicons> " + b.Addr() + ": off\nghmicons> "
+	if got := p.stdout.String(); got != want {
+		t.Errorf("stdout %q, want %q", got, want)
+	}
+	if b.Chassis().PoweredOn() || !a.Chassis().PoweredOn() {
+		t.Error("off reached the wrong BMC")
+	}
+	p = startOnPipes(t, "password", "--powerman", "-H", list, "-U", "admin", "-E")
+	if err := p.stdin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, short); code != ExitOK || p.stdout.String() != "ghmicons> " {
+		t.Errorf("end of input: exit %d, stdout %q%s", code, p.stdout.String(), p.output())
+	}
+}
