@@ -16,30 +16,23 @@ import (
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
-// memRack starts n BMCs on one memnet network and a runner that dials
-// them: host "nI" is the rack's "bmc-I".
+// memRack starts n BMCs in memory and a runner that reaches host "nI"
+// through the rack's BMC I (its own DialTransport), with short timeouts.
 func memRack(t *testing.T, n int, wait time.Duration) ([]*fakebmctest.BMC, []fleet.Host, *fleet.Runner) {
 	t.Helper()
 	rack := fakebmctest.NewRack(t, n, fakebmc.Config{})
-	net := rack[0].Network()
-	hosts := make([]fleet.Host, n)
-	for i := range hosts {
-		hosts[i] = fleet.Host{Name: fmt.Sprintf("n%d", i+1), Addr: fmt.Sprintf("bmc-%d", i+1)}
+	var hosts []fleet.Host
+	byAddr := map[string]*fakebmctest.BMC{}
+	for i, b := range rack {
+		hosts = append(hosts, fleet.Host{Name: fmt.Sprint("n", i+1), Addr: b.Addr})
+		byAddr[b.Addr] = b
 	}
-	cfg := fakebmctest.Admin()
-	cfg.Timeout, cfg.Retries = 200*time.Millisecond, 1
-	dial := func(ctx context.Context, _, addr string, cfg ipmi.Config) (*ipmi.Session, error) {
-		c, err := net.Dial(addr)
-		if err != nil {
-			return nil, err
-		}
-		s, err := ipmi.NewSession(ctx, c, cfg)
-		if err != nil {
-			c.Close()
-		}
-		return s, err
-	}
-	return rack, hosts, fleet.New(fleet.Config{Session: cfg, Fanout: 2, Wait: wait, Dial: dial})
+	session := fakebmctest.Admin()
+	session.Timeout, session.Retries = 200*time.Millisecond, 1
+	return rack, hosts, fleet.New(fleet.Config{Session: session, Fanout: 2, Wait: wait,
+		Dial: fleet.OverTransport(func(ctx context.Context, addr string) (ipmi.Transport, error) {
+			return byAddr[addr].DialTransport(ctx)
+		})})
 }
 
 func mustParse(t *testing.T, words ...string) *command.Call {

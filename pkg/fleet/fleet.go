@@ -38,6 +38,18 @@ type Host struct{ Name, Addr string }
 // DialFunc sets up a session, as ipmi.Dial does.
 type DialFunc func(ctx context.Context, network, addr string, cfg ipmi.Config) (*ipmi.Session, error)
 
+// OverTransport is a DialFunc that sets up each session over a transport
+// of dial's (a memnet endpoint, a tunnel) instead of a UDP socket.
+func OverTransport(dial func(ctx context.Context, addr string) (ipmi.Transport, error)) DialFunc {
+	return func(ctx context.Context, _, addr string, cfg ipmi.Config) (*ipmi.Session, error) {
+		t, err := dial(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		return ipmi.NewSession(ctx, t, cfg) // closes t on failure
+	}
+}
+
 // Config configures a Runner.
 type Config struct {
 	// Network is ipmi.Dial's: "udp", "udp4" or "udp6"; "" means "udp".

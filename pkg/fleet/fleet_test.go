@@ -29,17 +29,13 @@ func rack(t *testing.T, n int) ([]*fakebmctest.BMC, []fleet.Host, fleet.Config) 
 	}
 	cfg := fakebmctest.Admin()
 	cfg.Timeout, cfg.Retries = 200*time.Millisecond, 1
-	dial := func(ctx context.Context, _, addr string, cfg ipmi.Config) (*ipmi.Session, error) {
+	dial := fleet.OverTransport(func(_ context.Context, addr string) (ipmi.Transport, error) {
 		c, err := net.Dial(addr)
 		if err != nil {
-			return nil, err
+			return nil, err // not a nil *memnet.Conn in the interface
 		}
-		s, err := ipmi.NewSession(ctx, c, cfg)
-		if err != nil {
-			c.Close()
-		}
-		return s, err
-	}
+		return c, nil
+	})
 	return bmcs, hosts, fleet.Config{Session: cfg, Fanout: 2, Dial: dial}
 }
 
