@@ -68,6 +68,9 @@ func (o *options) fleetHosts() ([]fleet.Host, error) {
 		if err != nil {
 			return nil, usagef("-H: host %s: %s", n, strings.TrimPrefix(err.Error(), "ipmi: "))
 		}
+		if err := o.checkFamily(addr); err != nil {
+			return nil, err
+		}
 		hosts[i] = fleet.Host{Name: n, Addr: addr}
 	}
 	return hosts, nil

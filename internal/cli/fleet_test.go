@@ -159,6 +159,10 @@ func TestFleetFlags(t *testing.T) {
 	if _, err := o.fleetHosts(); err == nil || !strings.Contains(err.Error(), "host [::1]:700") {
 		t.Errorf("a host's port against -p: %v", err)
 	}
+	o, _ = parseOptions([]string{"-H", "10.0.0.1,[::1]:700", "-4", "info"}, io.Discard)
+	if _, err := o.fleetHosts(); err == nil || !strings.Contains(err.Error(), "-4 with the IPv6 address ::1") {
+		t.Errorf("-4 with an IPv6 host: %v", err)
+	}
 	o, _ = parseOptions([]string{"-H", "n[1-2]", "-p", "624", "info"}, io.Discard)
 	hs, err := o.fleetHosts()
 	if err != nil || len(hs) != 2 || hs[1] != (fleet.Host{Name: "n2", Addr: "n2:624"}) {

@@ -311,16 +311,21 @@ func (o *options) address() (string, error) {
 	if err != nil {
 		return "", usagef("-H %s: %s", o.host, strings.TrimPrefix(err.Error(), "ipmi: "))
 	}
+	return addr, o.checkFamily(addr)
+}
+
+// checkFamily refuses an address literal of the family -4 or -6 excludes.
+func (o *options) checkFamily(addr string) error {
 	host, _, _ := net.SplitHostPort(addr)
 	if ip, err := netip.ParseAddr(host); err == nil {
 		switch {
 		case o.ipv4 && !ip.Unmap().Is4():
-			return "", usagef("-4 with the IPv6 address %s: drop -4, or give an IPv4 address", host)
+			return usagef("-4 with the IPv6 address %s: drop -4, or give an IPv4 address", host)
 		case o.ipv6 && ip.Is4():
-			return "", usagef("-6 with the IPv4 address %s: drop -6, or give an IPv6 address", host)
+			return usagef("-6 with the IPv4 address %s: drop -6, or give an IPv6 address", host)
 		}
 	}
-	return addr, nil
+	return nil
 }
 
 func (o *options) network() string {
