@@ -36,7 +36,11 @@ const exitCodesHelp = `Exit codes:
   7  BMC incompatible: no common cipher suite, not IPMI 2.0, SOL disabled,
      SOL encryption required or not available (Activate Payload 0x83, 0x84)
   8  ended by a signal (SIGTERM, SIGHUP, SIGINT, SIGQUIT)
-  9  an expect timed out (--expect, --script); the last output is on stderr`
+  9  an expect timed out (--expect, --script); the last output is on stderr
+
+With many hosts (a hostlist, @FILE or --hostfile): 0 if every host succeeded;
+else the failed hosts' code when they all share one (4: all unreachable),
+else 1.`
 
 // usageError marks errors in flags and arguments.
 type usageError struct{ msg string }
@@ -52,9 +56,13 @@ func (e *signalError) Error() string { return "ended by " + e.sig }
 func ExitCode(err error) int {
 	var ue *usageError
 	var se *signalError
+	var fe *fleetError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &fe):
+		// Many hosts: theirs when they agree, else 1 (fleet.go).
+		return fe.code
 	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.As(err, &se):

@@ -82,7 +82,21 @@ pxe, break); TEXT takes the escapes \r \n \t \e \xHH and the captures $1 and
 ${name} of earlier expects, and ${env:NAME}. The source tree's docs/expect.md
 describes the language.`
 
-	manSeeAlso = `fakebmc(1), ipmitool(1), ipmiconsole(8), conserver(8). The notes in the source
+	manFleet = `-H takes a hostlist as pdsh and FreeIPMI write them (node[01-64]-bmc,node[100-110]:
+ranges keep their zero padding; host:port and [IPv6]:port entries; 10.0.0.1:[28000-28255]
+gives ports), -H @FILE or --hostfile FILE a file of hosts, one a line, # comments. A
+command then runs on every host in parallel, at most --fanout at once, each with its
+own session; each host's result is one line, HOST: RESULT (on, off, ok, or the
+command's output), printed in the hostlist's order. A failure is HOST: error: WHY,
+which no script can read as a state. With --wait, power on, off, cycle, reset and
+soft return once the BMC reports the new state (bounded by --wait-timeout). The exit
+status is 0 when every host succeeded, else the failed hosts' status when they share
+one (4: all unreachable), else 1; standard error names the failed hosts. --powerman
+serves the hosts to powermand as a coprocess device (scripts/powerman/ghmicons.dev,
+docs/powerman.md): commands stat, on, off, cycle and reset with a hostlist on standard
+input, one line per host back, then the prompt "ghmicons> ".`
+
+	manSeeAlso = `fakebmc(1), ipmitool(1), ipmiconsole(8), ipmipower(8), powerman(1), powermand(8), conserver(8). The notes in the source
 tree's docs/ directory describe what ghmicons does in each situation and why.`
 )
 
@@ -198,6 +212,7 @@ its own session, printed and done; its result is the exit status.`), manCommands
 		Sections: []docgen.Section{
 			{Title: "Description", Blocks: []docgen.Block{docgen.Para(manDescription), docgen.Para(manDescription2), docgen.Para(manDescription3)}},
 			{Title: "Commands", Blocks: commandsSection},
+			{Title: "Many hosts", Blocks: []docgen.Block{docgen.Para(manFleet)}},
 			{Title: "Options", Blocks: []docgen.Block{docgen.Options(helpFlags())}},
 			{Title: "Escapes", Blocks: escapeSection},
 			{Title: "Scripted consoles", Blocks: []docgen.Block{docgen.Para(manScripted)}},

@@ -12,6 +12,8 @@
 //	output.go     stdout and the log, copied from lossless readers
 //	end.go        the end of input (pipe mode) and the way out
 //	terminal.go, suspend_*.go   raw mode, suspend
+//	fleet.go      hostlists: a one-shot command on many BMCs (pkg/fleet)
+//	powerman.go   --powerman: powerman's coprocess protocol
 //	signals.go    the end signals outside the console; exit.go exit codes
 //	messages.go   stderr, never blocking; trace.go --debug; demo.go --demo
 //
@@ -31,6 +33,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ghmicons/ghmicons/pkg/command"
+	"github.com/ghmicons/ghmicons/pkg/fleet"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -86,6 +89,9 @@ func run(args []string, env Env) error {
 	if o.demo {
 		return runDemo(o, env)
 	}
+	if o.powerman || o.fleetMode() {
+		return runMany(o, env)
+	}
 	addr, err := o.address()
 	if err != nil {
 		return err
@@ -138,6 +144,14 @@ func oneShot(sc *signalScope, o *options, addr string, cfg ipmi.Config, env Env)
 	}
 	if _, err := io.WriteString(env.Stdout, res.Output); err != nil {
 		return fmt.Errorf("writing the answer: %w", err)
+	}
+	if want, ok := fleet.Target(o.cmd); ok && o.wait {
+		if err := fleet.WaitPower(sc.ctx, s, want, o.waitTimeout, waitPoll); err != nil {
+			return sc.or(err)
+		}
+		if _, err := fmt.Fprintf(env.Stdout, "Chassis Power is %s\n", want); err != nil {
+			return fmt.Errorf("writing the answer: %w", err)
+		}
 	}
 	return nil
 }
