@@ -274,7 +274,7 @@ func resolve(name string, f *File, env func(string) (string, bool)) (*Config, er
 		return out
 	}
 	cfg := &Config{Path: name, Listen: f.SSH.Listen, HostKey: rel(f.SSH.HostKey), Escape: f.SSH.Escape,
-		AllKeys: rels(append(append([]string(nil), f.SSH.AuthorizedKeys...), f.Defaults.AuthorizedKeys...)),
+		AllKeys:    rels(append(append([]string(nil), f.SSH.AuthorizedKeys...), f.Defaults.AuthorizedKeys...)),
 		UserCAKeys: rels(f.SSH.UserCAKeys), GroupKeys: map[string][]string{}, byName: map[string]*Console{},
 		configuredDir: dir}
 	if cfg.Listen == "" {
@@ -471,12 +471,12 @@ func parseKg(v string) ([]byte, error) {
 	if strings.HasPrefix(v, "0x") || strings.HasPrefix(v, "0X") {
 		b, err := hex.DecodeString(v[2:])
 		if err != nil || len(b) == 0 || len(b) > 20 {
-			return nil, errors.New("K_g in hex is 1 to 20 bytes (2 to 40 hex digits)")
+			return nil, errors.New("the K_g in hex is 1 to 20 bytes (2 to 40 hex digits)")
 		}
 		return b, nil
 	}
 	if len(v) > 20 {
-		return nil, fmt.Errorf("K_g is %d bytes, longer than IPMI's 20", len(v))
+		return nil, fmt.Errorf("the K_g is %d bytes, longer than IPMI's 20", len(v))
 	}
 	return []byte(v), nil
 }

@@ -3,10 +3,10 @@ package serve
 import (
 	"context"
 	"errors"
-	"slices"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"

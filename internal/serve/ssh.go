@@ -239,7 +239,6 @@ type session struct {
 	reqs   <-chan *ssh.Request
 
 	pty    bool
-	winch  chan struct{}
 	breaks chan struct{} // RFC 4335 break requests
 }
 
