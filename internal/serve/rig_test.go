@@ -370,12 +370,21 @@ func readFile(t testing.TB, path string) string {
 // package console, so this looks at the file every 10 ms, within a bound.
 func (r *rig) waitLogLine(name, want string) {
 	r.t.Helper()
-	path := r.cfg.Console(name).Log
+	r.waitFileLine(r.cfg.Console(name).Log, want, "")
+}
+
+// waitFileLine waits until path, or other if given, has want.
+func (r *rig) waitFileLine(path, want, other string) {
+	r.t.Helper()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(wait)
 	for {
 		b, _ := os.ReadFile(path)
+		if other != "" {
+			o, _ := os.ReadFile(other)
+			b = append(o, b...)
+		}
 		if strings.Contains(string(b), want) {
 			return
 		}

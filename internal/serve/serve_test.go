@@ -304,7 +304,7 @@ func TestLogSizeCap(t *testing.T) {
 		}
 	}
 	path := r.cfg.Console("node01").Log
-	r.waitLogLine("node01", strings.TrimSpace(lineN(399)))
+	r.waitFileLine(path, strings.TrimSpace(lineN(399)), path+".1")
 	st, err := os.Stat(path + ".1")
 	if err != nil {
 		t.Fatal(err)
