@@ -256,3 +256,27 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// The example configuration in examples/ loads (with its files made here).
+func TestExampleConfig(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile("../../examples/consoles.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer("/etc/ghmicons/", dir+"/", "/var/lib/ghmicons/", dir+"/", "/var/log/ghmicons/", dir+"/").Replace(string(b))
+	for _, f := range []string{"bmc-password", "admins.keys", "user_ca.pub", "rack1-team.keys", "node01-owner.keys"} {
+		writeFile(t, filepath.Join(dir, f), "")
+	}
+	writeFile(t, filepath.Join(dir, "admins.keys"), authLine(newKey(t), `role="ro",from="10.0.0.0/8"`))
+	cfg, err := Parse(filepath.Join(dir, "consoles.toml"), []byte(text), func(k string) (string, bool) { return "pw", k == "DB_BMC_PASSWORD" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadAuthz(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Consoles) != 3 || cfg.Console("db01").Password != "pw" || !cfg.Console("db01").NoSteal || cfg.Console("node01").History != 64<<10 {
+		t.Fatalf("%+v", cfg.Consoles)
+	}
+}
