@@ -131,3 +131,20 @@ func roundTrips(b *testing.B, write func([]byte) error, out io.Reader) {
 	}
 	reportMedian(b, samples)
 }
+
+// BenchmarkFleetConnect1000: 1,000 consoles (a fakebmctest rack in memory)
+// from start to all connected, with the fleet's stagger. The RSS and CPU
+// of a real process beside conman and conserver are scripts/bench's.
+func BenchmarkFleetConnect1000(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		r := newRigStopped(b, 1000)
+		b.StartTimer()
+		t0 := time.Now()
+		r.start()
+		for _, name := range r.fleet.Names() {
+			awaitState(b, r.fleet.Console(name), console.StateAttached)
+		}
+		b.ReportMetric(time.Since(t0).Seconds(), "s-to-all-connected")
+	}
+}
