@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/ghmicons/ghmicons/pkg/console"
 )
 
 // OpenSSH user certificates: principals name consoles and groups, with an
@@ -279,4 +281,21 @@ func TestExampleConfig(t *testing.T) {
 	if len(cfg.Consoles) != 3 || cfg.Console("db01").Password != "pw" || !cfg.Console("db01").NoSteal || cfg.Console("node01").History != 64<<10 {
 		t.Fatalf("%+v", cfg.Consoles)
 	}
+}
+
+// list says a console whose BMC went away is reconnecting, since when, and
+// the BMC's error.
+func TestListReconnecting(t *testing.T) {
+	r := newRig(t, 1, "")
+	con := r.connected("node01")
+	r.bmcs["node01"].Link.SetSilent(true)
+	awaitState(t, con, console.StateWaiting)
+	out, _, code := run(t, r.mustClient("admin", "x"), "list")
+	line := strings.Split(strings.TrimSpace(out), "\n")[1]
+	if code != 0 || !strings.Contains(line, "reconnecting") || len(strings.Fields(line)) < 7 {
+		t.Fatalf("list: %q", out)
+	}
+	r.bmcs["node01"].Link.SetSilent(false)
+	awaitState(t, con, console.StateAttached)
+	r.waitLogLine("node01", "[ghmicons] reconnected")
 }
