@@ -197,7 +197,8 @@ grep -q '\[ghmicons\] connected to' "$LOG" && grep -q 'tmux-from-a' "$LOG" && gr
     ! grep -q 'a-after-force' "$LOG" && grep -q 'attached (rw' "$LOG"
 check $? openssh serve - "log: output and markers" "$(grep -c . "$LOG") lines"
 
-# ---- SIGHUP: reload with node02 removed; node01's viewer stays ------------------
+# ---- logrotate + SIGHUP: reload with node02 removed; node01's viewer stays -----
+mv "$LOG" "$LOG.1"
 write_config "node01:$P1"
 kill -HUP "$SERVE_PID"
 node02_gone() { ! gw admin 127.0.0.1 list | grep -q node02; }
@@ -206,6 +207,9 @@ check $? openssh serve - "SIGHUP: node02 removed" "$(gw admin 127.0.0.1 list | t
 T send-keys -t s:a 'after-reload' Enter
 wait_for 10 in_pane s:a after-reload
 check $? openssh serve - "SIGHUP: node01's viewer kept its session" "$(pane s:a | tail -2 | tr '\n' ' ')"
+wait_for 10 grep -q after-reload "$LOG"
+grep -q after-reload "$LOG" && ! grep -q after-reload "$LOG.1" && grep -q tmux-from-a "$LOG.1" && ! grep -q tmux-from-a "$LOG"
+check $? openssh serve - "logrotate + SIGHUP: new lines in the new log" "$(wc -l <"$LOG.1") + $(wc -l <"$LOG") lines"
 
 # ---- SIGTERM: the server closes every session and console, exit status 0 -------
 T kill-server 2>/dev/null || true
