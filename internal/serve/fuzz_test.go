@@ -71,3 +71,31 @@ func FuzzDecodeGrant(f *testing.F) {
 		}
 	})
 }
+
+// The escape filter: input without the lead passes unchanged; every byte
+// typed comes out once, as data or as part of an escape (lead, second,
+// command: three bytes), except a lead or lead+second still held at the
+// end.
+func FuzzEscFilter(f *testing.F) {
+	f.Add([]byte("plain text\r"))
+	f.Add([]byte("\x05c.\x05x\x05\x05c?\x05cc"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		e := escFilter{lead: 0x05, second: 'c'}
+		var out []byte
+		cmds := 0
+		for _, b := range in {
+			send, _, isCmd := e.Feed(b)
+			out = append(out, send...)
+			if isCmd {
+				cmds++
+			}
+		}
+		held := e.st
+		if len(out)+3*cmds+held != len(in) {
+			t.Fatalf("%q: %d out, %d escapes, %d held", in, len(out), cmds, held)
+		}
+		if !strings.Contains(string(in), "\x05") && string(out) != string(in) {
+			t.Fatalf("%q became %q", in, out)
+		}
+	})
+}

@@ -299,3 +299,23 @@ func TestListReconnecting(t *testing.T) {
 	awaitState(t, con, console.StateAttached)
 	r.waitLogLine("node01", "[ghmicons] reconnected")
 }
+
+func TestEscFilter(t *testing.T) {
+	e := escFilter{lead: 0x05, second: 'c'}
+	var out []byte
+	var cmds []byte
+	for _, b := range []byte("a\x05c.b\x05xc\x05\x05cw\x05") {
+		send, cmd, isCmd := e.Feed(b)
+		out = append(out, send...)
+		if isCmd {
+			cmds = append(cmds, cmd)
+		}
+	}
+	if string(out) != "ab\x05xc\x05" || string(cmds) != ".w" || e.st != 1 {
+		t.Fatalf("out %q cmds %q state %d", out, cmds, e.st)
+	}
+	off := escFilter{}
+	if send, _, isCmd := off.Feed(0x05); isCmd || string(send) != "\x05" {
+		t.Fatal("a filter without a lead held the byte")
+	}
+}
