@@ -78,11 +78,7 @@ func TestReplayAndCommandLine(t *testing.T) {
 	r.reload(text)
 	r.connected("node01")
 	host := r.bmcs["node01"].Host
-	for i := 0; i < 40; i++ {
-		if _, err := host.Write([]byte(lineN(i))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.hostLines("node01", 0, 40)
 	r.waitLogLine("node01", strings.TrimSpace(lineN(39)))
 	v := open(t, r.mustClient("admin", "node01"), true, "")
 	v.out.waitFor(t, "attached read-write")
