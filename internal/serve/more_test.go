@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"crypto/rand"
 	"os"
 	"path/filepath"
@@ -314,4 +315,58 @@ func TestEscFilter(t *testing.T) {
 	if send, _, isCmd := off.Feed(0x05); isCmd || string(send) != "\x05" {
 		t.Fatal("a filter without a lead held the byte")
 	}
+}
+
+// A no-pty key gets no terminal: its session is the pipe (no escapes, notes
+// on stderr).
+func TestNoPTYKey(t *testing.T) {
+	r := newRig(t, 1, "")
+	writeFile(t, filepath.Join(r.dir, "n1.keys"), authLine(r.keys["n1"], "no-pty"))
+	r.reload(readFile(t, r.config))
+	r.connected("node01")
+	c := r.mustClient("n1", "node01")
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err == nil {
+		t.Fatal("a no-pty key got a pty")
+	}
+	errOut := newScreen()
+	s.Stderr = errOut
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	errOut.waitFor(t, "ghmicons: node01: attached read-write")
+}
+
+// A console whose BMC refuses the password ends (no retry loop); list says
+// so and why, the other consoles run on.
+func TestListPermanentError(t *testing.T) {
+	r := newRig(t, 2, "")
+	text := strings.Replace(readFile(t, r.config), "name = \"node02\"\n", "name = \"node02\"\npassword_env = \"WRONG\"\n", 1)
+	writeFile(t, r.config, text)
+	cfg, err := Load(r.config, func(k string) (string, bool) { return "not-the-password", k == "WRONG" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := r.fleet.Apply(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	r.cfg = cfg
+	awaitState(t, r.fleet.Console("node02"), console.StateClosed)
+	out, _, _ := run(t, r.mustClient("admin", "x"), "list")
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "node02") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "closed") || !strings.Contains(strings.ToLower(line), "password") {
+		t.Fatalf("list: %q", out)
+	}
+	r.connected("node01")
 }
