@@ -234,7 +234,9 @@ func (f *Fleet) Apply(ctx context.Context, cfg *Config) error {
 		switch {
 		case !ok:
 			add = append(add, c)
-		case !specEqual(e.spec, c.Spec):
+		case !specEqual(e.spec, c.Spec) || ended(e.con):
+			// Changed, or ended (the BMC refused the credentials, or is
+			// incompatible): a reload is how an operator says "try again".
 			if err := e.stop(ctx, "its configuration changed"); err != nil {
 				errs = append(errs, err)
 			}
@@ -262,6 +264,15 @@ func (f *Fleet) Apply(ctx context.Context, cfg *Config) error {
 	}
 	errs = append(errs, f.addLocked(add, len(cfg.Consoles)))
 	return errors.Join(errs...)
+}
+
+func ended(c *console.Console) bool {
+	select {
+	case <-c.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 func specEqual(a, b Spec) bool {

@@ -369,4 +369,7 @@ func TestListPermanentError(t *testing.T) {
 		t.Fatalf("list: %q", out)
 	}
 	r.connected("node01")
+	// A reload tries an ended console again, here with the right password.
+	r.reload(strings.Replace(text, "password_env = \"WRONG\"\n", "", 1))
+	r.connected("node02")
 }
