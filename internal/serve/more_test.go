@@ -373,3 +373,26 @@ func TestListPermanentError(t *testing.T) {
 	r.reload(strings.Replace(text, "password_env = \"WRONG\"\n", "", 1))
 	r.connected("node02")
 }
+
+// BREAK: ^Ecb, and the SSH break request (RFC 4335, OpenSSH's ~B), from a
+// rw viewer; a spy's is refused.
+func TestBreak(t *testing.T) {
+	r := newRig(t, 1, "")
+	r.connected("node01")
+	host := r.bmcs["node01"].Host
+	v := open(t, r.mustClient("admin", "node01"), true, "")
+	v.out.waitFor(t, "attached read-write")
+	v.typeKeys("\x05cb")
+	host.WaitBreaks(t, wait, 1)
+	if ok, err := v.s.SendRequest("break", true, ssh.Marshal(struct{ Ms uint32 }{500})); err != nil || !ok {
+		t.Fatalf("break request: %v %v", ok, err)
+	}
+	host.WaitBreaks(t, wait, 2)
+	spy := open(t, r.mustClient("spy", "node01"), true, "")
+	spy.out.waitFor(t, "attached read-only")
+	spy.typeKeys("\x05cb")
+	spy.out.waitFor(t, "read-only: no BREAK")
+	if n := host.Breaks(); n != 2 {
+		t.Fatalf("%d BREAKs", n)
+	}
+}
