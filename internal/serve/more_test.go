@@ -396,3 +396,22 @@ func TestBreak(t *testing.T) {
 		t.Fatalf("%d BREAKs", n)
 	}
 }
+
+// timestamps = true: every log line, host output and markers alike, starts
+// with an RFC 3339 timestamp.
+func TestLogTimestamps(t *testing.T) {
+	r := newRig(t, 1, "")
+	r.reload(strings.Replace(readFile(t, r.config), "keepalive = \"2s\"", "keepalive = \"2s\"\ntimestamps = true", 1))
+	r.connected("node01")
+	r.hostLines("node01", 0, 3)
+	r.waitLogLine("node01", strings.TrimSpace(lineN(2)))
+	log := readFile(t, r.cfg.Console("node01").Log)
+	// The lines after the restart the reload made (the same file).
+	log = log[strings.LastIndex(log, "[ghmicons] ended\n")+len("[ghmicons] ended\n"):]
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		stamp, rest, _ := strings.Cut(line, " ")
+		if _, err := time.Parse(console.LogTimeFormat, stamp); err != nil || rest == "" {
+			t.Fatalf("line %q: %v", line, err)
+		}
+	}
+}
