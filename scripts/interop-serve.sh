@@ -13,6 +13,9 @@
 #     lists who is attached, ^Ec. leaves;
 #   - a later viewer's replay shows the last lines;
 #   - the console's log has the lines and the markers;
+#   - a BMC restarted under the sessions: reconnected, the log marked, the
+#     viewer still typing;
+#   - SIGHUP (logrotate, a console removed), SIGTERM;
 #   - CVE-2024-45337's pattern with OpenSSH itself: -i victim.pub (the public
 #     key only) then -i attacker: the server accepts the offered key, the
 #     attacker signs with its own, and gets only its own grant.
@@ -89,6 +92,8 @@ user = "admin"
 password_file = "bmc-password"
 log = "logs/%s.log"
 replay = "2KiB"
+keepalive = "2s"
+timeout = "300ms"
 EOF
     local c
     for c in "$@"; do
@@ -100,6 +105,7 @@ write_config "node01:$P1" "node02:$P2"
 for p in "$P1" "$P2"; do
     "$BIN_fakebmc" --listen "127.0.0.1:$p" --serial echo 2>"$WORK/fakebmc-$p.err" &
     track_pid $!
+    [ "$p" = "$P1" ] && BMC1_PID=$!
 done
 "$BIN_ghmicons" serve --config "$WORK/consoles.toml" --listen "127.0.0.1:$PSSH" 2>"$WORK/serve.err" &
 SERVE_PID=$!
@@ -229,6 +235,18 @@ check $? openssh - "SIGHUP: node01's viewer kept its session" "$(pane s:a | tail
 wait_for 10 grep -q after-reload "$LOG"
 grep -q after-reload "$LOG" && ! grep -q after-reload "$LOG.1" && grep -q tmux-from-a "$LOG.1" && ! grep -q tmux-from-a "$LOG"
 check $? openssh - "logrotate + SIGHUP: new lines in the new log" "$(wc -l <"$LOG.1") + $(wc -l <"$LOG") lines"
+
+# ---- the BMC reboots under the session: reconnected, the log marked ------------
+kill -TERM "$BMC1_PID"
+wait "$BMC1_PID" 2>/dev/null || true
+"$BIN_fakebmc" --listen "127.0.0.1:$P1" --serial echo 2>>"$WORK/fakebmc-$P1.err" &
+track_pid $!
+wait_for 30 grep -q '\[ghmicons\] reconnected to' "$LOG" && grep -q '\[ghmicons\] connection lost' "$LOG"
+check $? openssh - "BMC restarted: reconnected, log marked" "$(grep -E '\[ghmicons\] (connection lost|reconnect)' "$LOG" | tr '\r\n' '  ')"
+wait_for 10 in_pane s:a 'reconnected to'
+T send-keys -t s:a 'after-bmc-reboot' Enter
+wait_for 10 in_pane s:a after-bmc-reboot
+check $? openssh - "BMC restarted: the ssh viewer stayed and types" "$(pane s:a | tail -3 | tr '\n' ' ')"
 
 # ---- SIGTERM: the server closes every session and console, exit status 0 -------
 T kill-server 2>/dev/null || true
