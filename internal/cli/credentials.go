@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
@@ -83,7 +82,7 @@ func (o *options) readKg(ctx context.Context, env func(string) (string, bool), s
 		return []byte(o.kg), nil
 	case o.fs.Changed("kg-hex"):
 		fmt.Fprintln(stderr, "ghmicons: warning: a K_g given with -y can be seen by other users; use -K, -Y or --kg-file")
-		return decodeKgHex(o.kgHex)
+		return ipmi.DecodeKgHex(o.kgHex)
 	case o.kgEnv:
 		v, ok := env("IPMI_KGKEY")
 		if !ok {
@@ -109,21 +108,12 @@ func (o *options) readKg(ctx context.Context, env func(string) (string, bool), s
 	return nil, nil
 }
 
-// parseKg reads K_g from -K, -Y or --kg-file: text, or hex after "0x" (a
-// text key that itself starts with "0x" is then written in hex).
+// parseKg reads K_g from -K, -Y or --kg-file (ipmi.ParseKg), naming the source
+// in the usage error.
 func parseKg(src, v string) ([]byte, error) {
-	if v == "" {
-		return nil, usagef("%s: the K_g is empty", src)
+	b, err := ipmi.ParseKg(v)
+	if err != nil {
+		return nil, usagef("%s: %v", src, err)
 	}
-	if strings.HasPrefix(v, "0x") || strings.HasPrefix(v, "0X") {
-		b, err := decodeKgHex(v)
-		if err != nil {
-			return nil, usagef("%s: %v", src, err)
-		}
-		return b, nil
-	}
-	if len(v) > maxSecret {
-		return nil, usagef("%s: K_g is %d bytes, longer than IPMI's %d", src, len(v), maxSecret)
-	}
-	return []byte(v), nil
+	return b, nil
 }

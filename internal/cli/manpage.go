@@ -197,6 +197,7 @@ func ManPage() []byte {
 	for _, f := range usageForms() {
 		synopsis = append(synopsis, f.Term)
 	}
+	synopsis = append(synopsis, "ghmicons serve --config FILE [--listen ADDR:PORT] [--host-key FILE]")
 	examples := docgen.Literal(trimAll(helpBlock(usageHead(), "Examples:")))
 	escapes, escapeNotes := escapeList()
 	env, _ := helpList(helpBlock(environmentHelp, "Environment:"))
@@ -216,6 +217,7 @@ its own session, printed and done; its result is the exit status.`), manCommands
 			{Title: "Options", Blocks: []docgen.Block{docgen.Options(helpFlags())}},
 			{Title: "Escapes", Blocks: escapeSection},
 			{Title: "Scripted consoles", Blocks: []docgen.Block{docgen.Para(manScripted)}},
+			serveManSection(),
 			{Title: "Environment", Blocks: []docgen.Block{env}},
 			{Title: "Files", Blocks: []docgen.Block{docgen.Para(manFiles)}},
 			{Title: "Exit status", Blocks: []docgen.Block{exits}},

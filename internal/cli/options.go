@@ -1,18 +1,16 @@
 package cli
 
 import (
-	"bufio"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ghmicons/ghmicons/internal/textfile"
 	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/escape"
 	"github.com/ghmicons/ghmicons/pkg/fleet"
@@ -67,7 +65,7 @@ const (
 	maxUserName = 16
 	// maxSecret: passwords and K_g are at most 20 bytes (IPMI v2.0 §13.31,
 	// §22.25).
-	maxSecret = 20
+	maxSecret = ipmi.MaxKeyLen
 )
 
 const usageIntro = `ghmicons: the serial console of a machine through its BMC (IPMI 2.0 Serial-over-LAN)
@@ -87,6 +85,7 @@ Examples:
   ghmicons -H bmc1 -U admin -E power status
   ghmicons -H bmc1 -U admin -E --bootdev pxe --power cycle --expect 'login: $' </dev/null
   ghmicons -H 'node[01-64]-bmc' -U admin -f ~/.bmcpass --wait power on
+  ghmicons serve --config consoles.toml      (every console of a fleet over SSH: ghmicons serve --help)
 
 Flags:
 `
@@ -248,7 +247,7 @@ func (o *options) validate() error {
 		return usagef("-k: K_g is at most %d bytes", maxSecret)
 	}
 	if o.fs.Changed("kg-hex") {
-		if _, err := decodeKgHex(o.kgHex); err != nil {
+		if _, err := ipmi.DecodeKgHex(o.kgHex); err != nil {
 			return usagef("-y: %v", err)
 		}
 	}
@@ -362,24 +361,4 @@ func (o *options) escapeFilter(tty bool) (*escape.Filter, error) {
 }
 
 // firstLine reads the first line of a file, without its line end.
-func firstLine(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return "", err
-	}
-	return strings.TrimRight(line, "\r\n"), nil
-}
-
-// decodeKgHex reads K_g in hex, with or without 0x.
-func decodeKgHex(s string) ([]byte, error) {
-	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"))
-	if err != nil || len(b) == 0 || len(b) > maxSecret {
-		return nil, fmt.Errorf("the K_g in hex is 1 to %d bytes (2 to %d hex digits)", maxSecret, 2*maxSecret)
-	}
-	return b, nil
-}
+func firstLine(path string) (string, error) { return textfile.FirstLine(path) }
