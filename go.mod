@@ -8,3 +8,5 @@ require (
 )
 
 require golang.org/x/term v0.47.0
+
+require github.com/BurntSushi/toml v1.6.0

@@ -45,6 +45,7 @@ var serialHosts = docgen.List{
 	{Term: "exec:COMMAND", Text: "runs COMMAND (sh -c; cmd /C on Windows) with its standard input and output as the serial line, in a process group of its own: started at power on, killed with all it started at power off and when fakebmc exits, and started again when it exits by itself, 1 s later, the pause doubling up to 30 s while it keeps exiting without having been given console input"},
 	{Term: "tcp:ADDR, unix:PATH", Text: "listens there; the program that connects is the host"},
 	{Term: "pty", Text: "creates a pseudo-terminal and prints its path (Linux, macOS, FreeBSD)"},
+	{Term: "unix-connect:PATH, tcp-connect:ADDR", Text: "connects there as a client: the serial port of a virtual machine, a QEMU chardev socket (-serial unix:PATH,server=on,wait=off) or libvirt's <serial type='unix'> in bind mode; when the connection ends (the VM restarts) it connects again, 100 ms later, the pause doubling up to 5 s while it keeps failing"},
 }
 
 var environment = docgen.List{
@@ -88,7 +89,8 @@ func completion() docgen.Completion {
 	}
 	v := map[string]docgen.Values{
 		"provider":      {Files: true},
-		"serial":        {Words: []string{"demo", "echo", "exec:", "tcp:", "unix:", "pty"}},
+		"config":        {Files: true},
+		"serial":        {Words: []string{"demo", "echo", "exec:", "tcp:", "unix:", "pty", "tcp-connect:", "unix-connect:"}},
 		"cipher-suites": {Words: []string{strings.Join(suites, ",")}},
 	}
 	for _, k := range hookKeys {
