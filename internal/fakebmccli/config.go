@@ -62,6 +62,10 @@ type bmcFields struct {
 	RejectBootParam0  *bool             `toml:"reject_boot_param0"`
 	Hooks             map[string]string `toml:"hooks"`
 	Faults            *faultsEntry      `toml:"faults"`
+
+	// serialDefault: Serial came from [defaults], so a provider's
+	// [CONSOLE] goes before it.
+	serialDefault bool `toml:"-"`
 }
 
 type userEntry struct {
@@ -206,6 +210,7 @@ func keyLine(data []byte, key string) int {
 // merge returns d overridden by what e sets.
 func (d bmcFields) merge(e bmcFields) bmcFields {
 	m := d
+	m.serialDefault = e.Serial == nil && d.Serial != nil
 	set := func(dst **string, v *string) {
 		if v != nil {
 			*dst = v
@@ -371,7 +376,7 @@ func (f bmcFields) spec(name, dir string, env configEnv) (*bmcSpec, error) {
 		case p.ini != nil:
 			p.ini.Timeout = sp.HookTimeout
 			sp.Provider = p.ini
-			if f.Serial == nil && p.ini.Console != "" {
+			if (f.Serial == nil || f.serialDefault) && p.ini.Console != "" {
 				sp.Serial = expandName(p.ini.Console, name)
 			}
 		default:

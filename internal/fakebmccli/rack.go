@@ -32,6 +32,7 @@ type rackOpts struct {
 	reload  func() ([]*bmcSpec, error)
 	hup     <-chan struct{}
 	applied chan<- reloadResult
+	ready   func(*fakebmc.Rack) // tests: called once every BMC serves
 }
 
 // reloadResult is what a reload did.
@@ -56,6 +57,9 @@ func serveRack(ctx context.Context, logw io.Writer, specs []*bmcSpec, opts rackO
 	}
 	if opts.named {
 		fmt.Fprintf(logw, "fakebmc: rack of %d BMCs serving RMCP+\n", r.rack.Len())
+	}
+	if opts.ready != nil {
+		opts.ready(r.rack)
 	}
 	for {
 		select {
