@@ -47,33 +47,10 @@ mkdir -p "$WORK/providers"
 printf 'password\n' >"$WORK/admin.pw"
 # A shipmi provider as shipmi documents them, with a script by a relative
 # path (resolved against the provider's folder) keeping the VM's state in
-# files next to it.
-cat >"$WORK/providers/vm.conf" <<'EOF'
-[BOOT]
-get=./vm.sh bootget %(name)s
-set=./vm.sh bootset %(name)s %(bootdev)s
-[POWER]
-status=./vm.sh status %(name)s | sed -e 's|running|on|' -e 's|stopped|off|'
-on=./vm.sh start %(name)s
-off=./vm.sh stop %(name)s
-shutdown=./vm.sh stop %(name)s
-reset=./vm.sh reset %(name)s
-EOF
-printf '[CONSOLE]\nserial=unix-connect:%s/%%(name)s.sock\n' "$WORK" >>"$WORK/providers/vm.conf"
-cat >"$WORK/providers/vm.sh" <<'EOF'
-#!/bin/sh
-act=$1 name=$2
-echo "$act $name $3" >>calls
-case $act in
-start) echo running >"$name.state" ;;
-stop) echo stopped >"$name.state" ;;
-reset) echo reset >>"$name.resets" ;;
-status) cat "$name.state" ;;
-bootset) echo "$3" >"$name.boot" ;;
-bootget) cat "$name.boot" ;;
-esac
-EOF
+# files next to it: the files the Go tests use.
+cp "$ROOT/internal/fakebmccli/testdata/shipmi/vm.conf" "$ROOT/internal/fakebmccli/testdata/shipmi/vm.sh" "$WORK/providers/"
 chmod +x "$WORK/providers/vm.sh"
+printf '[CONSOLE]\nserial=unix-connect:%s/%%(name)s.sock\n' "$WORK" >>"$WORK/providers/vm.conf"
 echo stopped >"$WORK/providers/vm3.state"
 echo hd >"$WORK/providers/vm3.boot"
 

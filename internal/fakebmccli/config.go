@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -207,50 +208,20 @@ func keyLine(data []byte, key string) int {
 	return 0
 }
 
-// merge returns d overridden by what e sets.
+// merge returns d overridden by what e sets: every field e has (a non-nil
+// pointer, slice, map) replaces d's, and K_g is one key whichever way the
+// entry spells it.
 func (d bmcFields) merge(e bmcFields) bmcFields {
 	m := d
 	m.serialDefault = e.Serial == nil && d.Serial != nil
-	set := func(dst **string, v *string) {
-		if v != nil {
-			*dst = v
+	mv, ev := reflect.ValueOf(&m).Elem(), reflect.ValueOf(e)
+	for i := range ev.NumField() {
+		if f := ev.Field(i); mv.Field(i).CanSet() && !f.IsNil() {
+			mv.Field(i).Set(f)
 		}
 	}
-	set(&m.Listen, e.Listen)
-	set(&m.Provider, e.Provider)
-	set(&m.Serial, e.Serial)
-	if e.Kg != nil || e.KgHex != nil { // one key: the entry's, in its form
+	if e.Kg != nil || e.KgHex != nil {
 		m.Kg, m.KgHex = e.Kg, e.KgHex
-	}
-	if e.Users != nil {
-		m.Users = e.Users
-	}
-	if e.CipherSuites != nil {
-		m.CipherSuites = e.CipherSuites
-	}
-	if e.History != nil {
-		m.History = e.History
-	}
-	if e.SOLInbound != nil {
-		m.SOLInbound = e.SOLInbound
-	}
-	if e.SessionTimeout != nil {
-		m.SessionTimeout = e.SessionTimeout
-	}
-	if e.HookTimeout != nil {
-		m.HookTimeout = e.HookTimeout
-	}
-	if e.NoCipherSuiteList != nil {
-		m.NoCipherSuiteList = e.NoCipherSuiteList
-	}
-	if e.RejectBootParam0 != nil {
-		m.RejectBootParam0 = e.RejectBootParam0
-	}
-	if e.Hooks != nil {
-		m.Hooks = e.Hooks
-	}
-	if e.Faults != nil {
-		m.Faults = e.Faults
 	}
 	return m
 }

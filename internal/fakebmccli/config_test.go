@@ -2,6 +2,7 @@ package fakebmccli
 
 import (
 	"fmt"
+	"os"
 	"io/fs"
 	"strings"
 	"testing"
@@ -175,7 +176,9 @@ func FuzzParseConfig(f *testing.F) {
 // FuzzParseProvider: any provider file parses or fails, and a parsed INI
 // provider's commands all substitute.
 func FuzzParseProvider(f *testing.F) {
-	f.Add([]byte(testProvider))
+	if b, err := os.ReadFile("testdata/shipmi/vm.conf"); err == nil {
+		f.Add(b)
+	}
 	f.Add([]byte("power-on = echo on\n"))
 	f.Add([]byte("[CONSOLE]\nexec = virsh console %(name)s\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

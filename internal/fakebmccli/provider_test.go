@@ -15,34 +15,20 @@ import (
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
-// A shipmi provider in the form shipmi's README gives (proxmox-qm.conf's
-// shape), driving a script by a relative path; the script keeps the VM's
-// state in files of the provider's folder.
-const testProvider = `# a shipmi provider
-[BOOT]
-get=./vm.sh bootget %(name)s
-set=./vm.sh bootset %(name)s %(bootdev)s
-[POWER]
-status=./vm.sh status %(name)s | sed -e 's|running|on|' -e 's|stopped|off|'
-on=./vm.sh start %(name)s
-off=./vm.sh stop %(name)s
-shutdown=./vm.sh stop %(name)s
-reset=./vm.sh reset %(name)s
-`
-
-const testScript = `#!/bin/sh
-# vm.sh ACTION NAME [ARG]: a pretend hypervisor keeping state in files.
-act=$1 name=$2
-echo "$act $name $3" >>calls
-case $act in
-start) echo running >"$name.state" ;;
-stop) echo stopped >"$name.state" ;;
-reset) echo reset >>"$name.resets" ;;
-status) cat "$name.state" ;;
-bootset) echo "$3" >"$name.boot" ;;
-bootget) cat "$name.boot" ;;
-esac
-`
+// testdata/shipmi/vm.conf is a shipmi provider in the form shipmi's README
+// gives (proxmox-qm.conf's shape), driving testdata/shipmi/vm.sh by a
+// relative path; the script keeps the VM's state in files of the
+// provider's folder. scripts/interop-rack.sh uses them too.
+func copyShipmi(t *testing.T, dir string) {
+	t.Helper()
+	for name, mode := range map[string]os.FileMode{"vm.conf": 0o644, "vm.sh": 0o755} {
+		b, err := os.ReadFile(filepath.Join("testdata", "shipmi", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, name), string(b), mode)
+	}
+}
 
 func writeFile(t *testing.T, path, text string, mode os.FileMode) {
 	t.Helper()
@@ -108,12 +94,10 @@ func TestShipmiProviderDrivesScripts(t *testing.T) {
 		t.Skip("shipmi providers are sh scripts")
 	}
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "vm.sh"), testScript, 0o755)
+	copyShipmi(t, dir)
 	writeFile(t, filepath.Join(dir, "vm1.state"), "running\n", 0o644)
 	writeFile(t, filepath.Join(dir, "vm1.boot"), "hd\n", 0o644)
-	path := filepath.Join(dir, "qm.conf")
-	writeFile(t, path, testProvider, 0o644)
-	s := providerBMC(t, path, 5*time.Second)
+	s := providerBMC(t, filepath.Join(dir, "vm.conf"), 5*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
