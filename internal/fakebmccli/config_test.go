@@ -2,8 +2,8 @@ package fakebmccli
 
 import (
 	"fmt"
-	"os"
 	"io/fs"
+	"os"
 	"strings"
 	"testing"
 	"time"

@@ -95,7 +95,7 @@ func dialRack(t *testing.T, c *servedConfig, name string) *ipmi.Session {
 // is busy with requests all along, alone; a reload that changes A
 // restarts it; a file that does not decode changes nothing.
 func TestReloadUnderLoad(t *testing.T) {
-	a, b, cc := bmcText("a", 20400, ""), bmcText("b", 20401, ""), bmcText("c", 20402, "")
+	a, b, cc := bmcText("a", 32400, ""), bmcText("b", 32401, ""), bmcText("c", 32402, "")
 	c := serveConfig(t, a+b)
 	sa, sb := dialRack(t, c, "a"), dialRack(t, c, "b")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -155,7 +155,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	// Changing A (a second user) restarts it: its session ends, a new
 	// one works.
-	res = c.reload(t, bmcText("a", 20400, "users = [{ name = \"admin\", password = \"password\" }, { name = \"x\", password = \"y\" }]\n")+cc)
+	res = c.reload(t, bmcText("a", 32400, "users = [{ name = \"admin\", password = \"password\" }, { name = \"x\", password = \"y\" }]\n")+cc)
 	if fmt.Sprint(res.changed, res.kept) != "[a] [c]" {
 		t.Fatalf("changing A: %+v", res)
 	}
