@@ -77,7 +77,7 @@ if [ "${RACK_JOBS:-0}" -gt 1 ]; then
         'ipmitool -I lanplus -H 127.0.0.1 -p {} -U admin -E -C 17 -N 1 -R 3 chassis power status </dev/null 2>&1' |
         grep -vc '^Chassis Power is on$' || true)
     ptotal=$(awk -v a="$t2" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-    par="; $RACK_JOBS at a time: $ptotal s, $pfails failed"
+    par="; $RACK_JOBS at a time: $ptotal s ($pfails failed)"
     fails=$((fails + pfails))
 fi
 rss_after=$(rss_kib "$PID")
