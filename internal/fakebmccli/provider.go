@@ -335,6 +335,8 @@ func (p *provider) powerText(name string) string {
 		return "on"
 	case out == "off" || out == "0":
 		return "off"
+	case out == "":
+		return "?(no output)"
 	}
 	return "?(" + out + ")"
 }

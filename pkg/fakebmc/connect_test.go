@@ -24,9 +24,9 @@ type chardevServer struct {
 	conns chan net.Conn
 }
 
-func startChardev(t *testing.T, path, banner string) *chardevServer {
+func startChardev(t *testing.T, network, addr, banner string) *chardevServer {
 	t.Helper()
-	ln, err := net.Listen("unix", path)
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,10 +77,15 @@ func waitState(t *testing.T, states <-chan bool, want bool) {
 // again and the console, still attached, sees the new boot and types
 // into the new VM.
 func TestConnectHostReconnects(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "vm.sock")
-	vm := startChardev(t, path, "boot 1: firmware\r\n")
+	t.Run("unix-connect", func(t *testing.T) { testConnectHost(t, "unix", filepath.Join(t.TempDir(), "vm.sock")) })
+	t.Run("tcp-connect", func(t *testing.T) { testConnectHost(t, "tcp", "127.0.0.1:0") })
+}
+
+func testConnectHost(t *testing.T, network, addr string) {
+	vm := startChardev(t, network, addr, "boot 1: firmware\r\n")
+	addr = vm.ln.Addr().String() // the port chosen, for the restart
 	states := make(chan bool, 16)
-	host := &fakebmc.ConnectHost{Network: "unix", Addr: path, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
+	host := &fakebmc.ConnectHost{Network: network, Addr: addr, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
 		OnState: func(up bool) { states <- up }}
 	_, sess := udpBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 	waitState(t, states, true)
@@ -96,7 +101,7 @@ func TestConnectHostReconnects(t *testing.T) {
 	// it and dials in vain until the VM listens again.
 	vm.stop(t)
 	waitState(t, states, false)
-	vm2 := startChardev(t, path, "boot 2: firmware\r\n")
+	vm2 := startChardev(t, network, addr, "boot 2: firmware\r\n")
 	t.Cleanup(func() { vm2.stop(t) })
 	waitState(t, states, true)
 	c.waitRe(regexp.MustCompile(`boot 2: firmware`), at, 10*time.Second)
