@@ -213,7 +213,7 @@ cap_has it banner-vm1 && cap_has it "$t1" && ! cap_has it banner-vm2 && ! cap_ha
 check $R "ipmitool+ipmiconsole" 17 "each console sees its own BMC's output" "vm1: $(tr -d '\r' <"$WORK/it.cap" | tr '\n' ' ' | cut -c1-100); vm2: $(tr -d '\r' <"$WORK/ic.cap" | tr '\n' ' ' | cut -c1-100)"
 
 # ---- reload while the consoles stay attached --------------------------------------
-{ rack_conf; bmc vm4 "$P4" 'serial = "echo"'; } >"$WORK/rack.toml"
+{ rack_conf; bmc vm4 "$P4" 'serial = "demo"'; } >"$WORK/rack.toml"
 kill -HUP "$FBPID"
 reloaded() { grep -q 'reloaded .*1 added, 0 removed, 0 changed, 3 unchanged' "$WORK/fakebmc.log"; }
 wait_for 10 reloaded || true
@@ -249,6 +249,20 @@ printf '%s\r' "$t4" >&7
 wait_for 10 cap_has c3 "$t4" || true
 R=0; cap_has c3 "chardev-boot-2" && cap_has c3 "$t4" || R=1
 check $R ipmitool 17 "vm3 console after the VM restarted (reconnected)" "$(tr -d '\r' <"$WORK/c3.cap" | tr '\n' ' ' | tail -c 120)"
+printf '~.' >&7
+exec 7>&-
+
+# ---- vm4: the demo host, added by the reload -----------------------------------------
+sol_start c4 7 "ipmitool -I lanplus -H 127.0.0.1 -p $P4 -U admin -P password -C 17 sol activate"
+wait_for 20 cap_has c4 "demo login: " || true
+printf 'root\r' >&7
+wait_for 10 cap_has c4 "Password: " || true
+printf 'x\r' >&7
+wait_for 10 cap_has c4 "root@demo:~# " || true
+printf 'echo rack-%s\r' "$P4" >&7
+wait_for 10 cap_has c4 "rack-$P4"$'\r' || true
+R=0; cap_has c4 "Boot device: disk" && cap_has c4 "root@demo:~# " && cap_has c4 "rack-$P4"$'\r' || R=1
+check $R ipmitool 17 "vm4's demo host: boot log (history), login, shell" "$(tr -d '\r' <"$WORK/c4.cap" | tr '\n' ' ' | tail -c 120)"
 printf '~.' >&7
 exec 7>&-
 
