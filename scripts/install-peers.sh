@@ -13,7 +13,7 @@ set -euo pipefail
 
 PKGS=(openipmi ipmitool freeipmi-tools conserver-server conserver-client
       python3-pyghmi tmux socat tcpdump openssh-server openssh-client
-      groff-base man-db mandoc zsh)
+      groff-base man-db mandoc zsh powerman)
 
 die() { echo "install-peers: ERROR: $*" >&2; exit 1; }
 
@@ -61,12 +61,15 @@ fi
 
 # Verify the binaries we rely on are present.
 for b in ipmi_sim ipmitool ipmi-chassis ipmiconsole conserver console tmux socat tcpdump ssh ssh-keygen \
-         groff man mandoc zsh; do
+         groff man mandoc zsh pm; do
     command -v "$b" >/dev/null || die "expected binary '$b' not found after install"
 done
 # sshd is run by scripts/interop-sshd.sh as an exec host (sshd -i), never as
 # a service; /usr/sbin may not be in PATH.
 [ -x /usr/sbin/sshd ] || die "expected /usr/sbin/sshd (openssh-server) not found after install"
+# powermand is run by scripts/interop-powerman.sh in the foreground, never as
+# a service.
+[ -x /usr/sbin/powermand ] || die "expected /usr/sbin/powermand (powerman) not found after install"
 /usr/bin/python3 -c 'import pyghmi.ipmi.command' || die "python3-pyghmi not importable by /usr/bin/python3 (Debian's python; a pyenv python3 earlier in PATH will not see it)"
 
 # A conserver daemon must not have been left running by the install.

@@ -79,12 +79,13 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) print "n/a"; else printf "
 # free_ports N: N distinct ports free on 127.0.0.1 for both TCP and UDP, in
 # 20000-32767: FreeIPMI 1.6.10's ipmiconsole rejects "-h host:PORT" with
 # PORT > 32767 ("hostname invalid"), and this stays below the kernel's
-# ephemeral range (32768-60999 by default).
+# ephemeral range (32768-60999 by default). free_ports N MIN MAX picks them
+# in MIN-MAX instead (a script's own range, away from other runs').
 free_ports() {
-    /usr/bin/python3 - "$1" <<'EOF'
+    /usr/bin/python3 - "$1" "${2:-20000}" "${3:-32767}" <<'EOF'
 import random, socket, sys
-n = int(sys.argv[1]); got = []; held = []
-for p in random.sample(range(20000, 32768), 2000):
+n, lo, hi = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]); got = []; held = []
+for p in random.sample(range(lo, hi + 1), min(2000, hi + 1 - lo)):
     if len(got) == n:
         break
     t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -42,8 +42,12 @@ type frontend struct {
 	con  *console.Console
 	w    *console.Writer
 	sub  *console.Subscription
-	out  *console.Reader // to stdout: lossless
+	out  *console.Reader // to stdout: lossless; nil with --quiet-console
 	logR *console.Reader // to the log: lossless, with the events
+
+	// A scripted console (expect.go): the script's reader, and its end.
+	expOut     *console.Reader
+	scriptDone chan error
 
 	ctx    context.Context // ends at the way out: commands, the end-of-input waits
 	cancel context.CancelFunc
@@ -104,6 +108,10 @@ func attach(o *options, addr string, cfg ipmi.Config, env Env, banner func(*fron
 		quieted: make(chan quietResult, 1)}
 	f.ttyIn = isTerminal(env.Stdin)
 	f.tty = f.ttyIn && isTerminal(env.Stdout)
+	if o.script != nil {
+		// The script types, not a person: no raw mode, no escapes.
+		f.ttyIn, f.tty, banner = false, false, nil
+	}
 	f.term = terminal{f: env.Stdin, on: f.tty}
 	var err error
 	if f.esc, err = o.escapeFilter(f.ttyIn); err != nil {
@@ -138,7 +146,10 @@ func attach(o *options, addr string, cfg ipmi.Config, env Env, banner func(*fron
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	defer f.cancel()
 	f.sub = f.con.Events(0)
-	f.out = f.con.NewReader(console.ReaderConfig{Name: "stdout"})
+	if !o.quietConsole {
+		f.out = f.con.NewReader(console.ReaderConfig{Name: "stdout"})
+	}
+	f.newScriptReader()
 	if f.log != nil {
 		f.logR = f.con.NewReader(console.ReaderConfig{Name: "log", Events: true})
 	}
@@ -190,8 +201,14 @@ func (f *frontend) run() error {
 		_ = f.con.Close(context.Background())
 		return err
 	}
-	go readInput(f.env.Stdin, f.input)
-	go f.copyStdout()
+	if f.o.script == nil {
+		go readInput(f.env.Stdin, f.input)
+	}
+	if f.out != nil {
+		go f.copyStdout()
+	} else {
+		f.outEnded = true
+	}
 	if f.log != nil {
 		go f.followLog()
 	}
@@ -241,6 +258,8 @@ func (f *frontend) run() error {
 			f.onDrained(err)
 		case r := <-f.quieted:
 			f.onQuiet(r)
+		case err := <-f.scriptDone:
+			f.onScriptDone(err)
 		case now := <-timerC:
 			f.checkDrainProgress(now)
 		}

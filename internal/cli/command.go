@@ -3,8 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/ghmicons/ghmicons/internal/docgen"
 	"github.com/ghmicons/ghmicons/pkg/command"
 )
 
@@ -41,28 +43,51 @@ func asUsage(c *command.Call, err error) (*command.Call, error) {
 	return c, err
 }
 
-// usageCommands is the usage text's list of command lines: the console,
-// each one-shot command's forms, the demo.
-func usageCommands() string {
-	var b strings.Builder
-	line := func(cmd, help string) {
-		if help != "" && len(cmd) <= 41 {
-			fmt.Fprintf(&b, "  %-41s %s\n", cmd, help)
-		} else {
-			fmt.Fprintf(&b, "  %s\n", cmd)
-		}
-	}
-	line("ghmicons [flags]", "attach to the console")
+// usageForms are the ways to run ghmicons, for --help's Usage and the man
+// page's SYNOPSIS: the console, each form of each one-shot command of the
+// table (with the command's help when it has one form), the demo.
+func usageForms() []docgen.Item {
+	forms := []docgen.Item{{Term: "ghmicons [flags]", Text: "attach to the console"}}
 	for _, c := range command.Commands(command.OneShot) {
-		for i, u := range c.Usage {
+		for _, u := range c.Usage {
 			help := ""
-			if i == 0 && len(c.Usage) == 1 {
+			if len(c.Usage) == 1 {
 				help = c.Help
 			}
-			line("ghmicons [flags] "+u, help)
+			forms = append(forms, docgen.Item{Term: "ghmicons [flags] " + u, Text: help})
 		}
 	}
-	line("ghmicons --demo", "try it against a built-in simulated BMC")
+	return append(forms, docgen.Item{Term: "ghmicons --demo", Text: "try it against a built-in simulated BMC"})
+}
+
+// usageCommands is the usage text's list of command lines (usageForms).
+func usageCommands() string {
+	var b strings.Builder
+	for _, f := range usageForms() {
+		if f.Text != "" && len(f.Term) <= 41 {
+			fmt.Fprintf(&b, "  %-41s %s\n", f.Term, f.Text)
+		} else {
+			fmt.Fprintf(&b, "  %s\n", f.Term)
+		}
+	}
+	return b.String()
+}
+
+// attachWords are the values --power or --bootdev (the command name) take
+// as their first word: those of the table's row, but status, which changes
+// nothing once attached.
+func attachWords(name string) []string {
+	return slices.DeleteFunc(slices.Clone(command.Lookup(command.Prompt, name).Args[0]),
+		func(w string) bool { return w == "status" })
+}
+
+// bootOptionsUsage is bootdev's option words as --bootdev takes them
+// ("[,persistent][,efi]").
+func bootOptionsUsage() string {
+	var b strings.Builder
+	for _, w := range command.Lookup(command.Prompt, "bootdev").Args[1] {
+		b.WriteString("[," + w + "]")
+	}
 	return b.String()
 }
 

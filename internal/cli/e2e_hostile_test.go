@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghmicons/ghmicons/internal/testenv"
+
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
 	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/impair"
@@ -159,7 +161,7 @@ func TestE2EStdoutNotDrainedSignal(t *testing.T) {
 func TestE2ELocalErrorIsNotReconnected(t *testing.T) {
 	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 	if err != nil {
-		t.Skipf("no /dev/full here: %v", err)
+		testenv.Missing(t, "no /dev/full here: %v", err)
 	}
 	defer full.Close()
 	host, start := newFloodHost(1<<20, 0)
@@ -330,7 +332,7 @@ func TestE2EEndOfInputThroughLoss(t *testing.T) {
 func TestE2EStdoutFull(t *testing.T) {
 	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 	if err != nil {
-		t.Skipf("no /dev/full here: %v", err)
+		testenv.Missing(t, "no /dev/full here: %v", err)
 	}
 	defer full.Close()
 	// The host writes its banner at once (the BMC keeps it for the first
@@ -355,7 +357,7 @@ func TestE2EStdoutFull(t *testing.T) {
 // --log /dev/full: the same for the log.
 func TestE2ELogFull(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
-		t.Skipf("no /dev/full here: %v", err)
+		testenv.Missing(t, "no /dev/full here: %v", err)
 	}
 	srv, ev := startBMC(t, fakebmc.Config{})
 	p := startOnPipes(t, "password", attachArgs(srv.Addr(), "--log", "/dev/full")...)

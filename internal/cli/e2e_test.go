@@ -303,7 +303,8 @@ func runLogged(t *testing.T, extra ...string) string {
 	}
 	p.stdout.waitFor(t, "host output", hostOutput, short)
 	p.stdin.Close()
-	if code := p.wait(t, short); code != ExitOK {
+	// End of input waits out the BMC's retry span (over 3 s) before it quits.
+	if code := p.wait(t, long); code != ExitOK {
 		t.Fatalf("exit status %d, want 0%s", code, p.output())
 	}
 	if got := p.stdout.String(); got != hostOutput {

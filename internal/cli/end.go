@@ -135,7 +135,9 @@ func (f *frontend) shutdown() error {
 	if werr := f.waitOutput(e.how == endInput); werr != nil && err == nil {
 		err = werr
 	}
-	f.out.Close()
+	if f.out != nil {
+		f.out.Close()
+	}
 	if f.log != nil {
 		f.wait(f.logDone, console.LogCloseBound)
 		f.logR.Close()
@@ -182,7 +184,7 @@ func (f *frontend) shutdown() error {
 // pause of stdinQuietBound, or a full queue). A BMC that accepts nothing
 // costs inputFlushBound at most; a second signal skips it.
 func (f *frontend) flushInput() {
-	pipe := !f.ttyIn && !f.esc.Enabled()
+	pipe := !f.ttyIn && !f.esc.Enabled() && f.o.script == nil // a script's stdin is not read
 	total := time.NewTimer(inputFlushBound)
 	defer total.Stop()
 	quiet := time.NewTimer(stdinQuietBound)

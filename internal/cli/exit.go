@@ -20,6 +20,7 @@ const (
 	ExitLost        = 6 // the session was lost
 	ExitIncompat    = 7 // no common cipher suite, not IPMI 2.0, SOL disabled or its encryption refused
 	ExitSignal      = 8 // ended by SIGTERM, SIGHUP, SIGINT or SIGQUIT
+	ExitExpect      = 9 // an expect (--expect, --script) timed out
 )
 
 const exitCodesHelp = `Exit codes:
@@ -34,7 +35,12 @@ const exitCodesHelp = `Exit codes:
   6  session lost: the BMC stopped answering after the session was set up
   7  BMC incompatible: no common cipher suite, not IPMI 2.0, SOL disabled,
      SOL encryption required or not available (Activate Payload 0x83, 0x84)
-  8  ended by a signal (SIGTERM, SIGHUP, SIGINT, SIGQUIT)`
+  8  ended by a signal (SIGTERM, SIGHUP, SIGINT, SIGQUIT)
+  9  an expect timed out (--expect, --script); the last output is on stderr
+
+With many hosts (a hostlist, @FILE or --hostfile): 0 if every host succeeded;
+else the failed hosts' code when they all share one (4: all unreachable),
+else 1.`
 
 // usageError marks errors in flags and arguments.
 type usageError struct{ msg string }
@@ -46,33 +52,23 @@ type signalError struct{ sig string }
 
 func (e *signalError) Error() string { return "ended by " + e.sig }
 
-// reportedError is an error the user has already been shown, e.g. as the
-// console's "disconnected: X" note: Run prints no second line for it, and
-// its exit code is that of the error it wraps.
-type reportedError struct{ err error }
-
-func (e *reportedError) Error() string { return e.err.Error() }
-func (e *reportedError) Unwrap() error { return e.err }
-
-// alreadyReported marks err as shown to the user; nil stays nil.
-func alreadyReported(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &reportedError{err: err}
-}
-
 // ExitCode maps an error to the program's exit code; one place for all.
 func ExitCode(err error) int {
 	var ue *usageError
 	var se *signalError
+	var fe *fleetError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &fe):
+		// Many hosts: theirs when they agree, else 1 (fleet.go).
+		return fe.code
 	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.As(err, &se):
 		return ExitSignal
+	case expectTimedOut(err):
+		return ExitExpect
 	case errors.Is(err, ipmi.ErrAuth), errors.Is(err, ipmi.ErrKg), errors.Is(err, ipmi.ErrPrivilege),
 		completionCode(err, ipmi.CCInsufficientPriv):
 		return ExitAuth

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/console"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
@@ -325,8 +327,6 @@ func TestExitCode(t *testing.T) {
 		{"BMC refused a command", &ipmi.CompletionError{NetFn: ipmi.NetFnChassis, Cmd: ipmi.CmdChassisControl, Code: ipmi.CCInvalidDataField}, ExitError},
 		{"local I/O", fmt.Errorf("writing the answer: %w", syscall.EPIPE), ExitError},
 		{"context canceled without a signal", context.Canceled, ExitError},
-		{"already reported keeps its code", alreadyReported(fmt.Errorf("sol: %w", sol.ErrTakenOver)), ExitInUse},
-		{"already reported, lost", alreadyReported(ipmi.ErrSessionLost), ExitLost},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {
@@ -340,8 +340,8 @@ func TestExitCode(t *testing.T) {
 	}
 }
 
-// TestReport: the final error is one line, unless already reported (the
-// console's "disconnected: X" note): then nothing more.
+// TestReport: the final error is one line, and a stderr that takes nothing
+// holds up the exit messageFlushBound at most.
 func TestReport(t *testing.T) {
 	tests := []struct {
 		err  error
@@ -351,8 +351,6 @@ func TestReport(t *testing.T) {
 		{errors.New("sol: console taken over"), "ghmicons: sol: console taken over\n"},
 		{errors.New("ghmicons: already prefixed"), "ghmicons: already prefixed\n"},
 		{errors.New("two\nlines"), "ghmicons: two; lines\n"},
-		{alreadyReported(errors.New("sol: console taken over")), ""},
-		{fmt.Errorf("context: %w", alreadyReported(errors.New("x"))), ""},
 	}
 	for _, tt := range tests {
 		var b strings.Builder
@@ -361,13 +359,19 @@ func TestReport(t *testing.T) {
 			t.Errorf("report(%v) printed %q, want %q", tt.err, b.String(), tt.want)
 		}
 	}
-	if alreadyReported(nil) != nil {
-		t.Errorf("alreadyReported(nil) is not nil")
-	}
-	base := errors.New("x")
-	if !errors.Is(alreadyReported(base), base) {
-		t.Errorf("alreadyReported breaks the error chain")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		w := &stuckWriter{release: make(chan struct{}), entered: make(chan struct{}, 1)}
+		start := time.Now()
+		report(w, errors.New("lost"))
+		if d := time.Since(start); d != messageFlushBound {
+			t.Errorf("report to a stuck stderr returned after %v, want %v", d, messageFlushBound)
+		}
+		close(w.release)
+		synctest.Wait()
+		if got := w.String(); got != "ghmicons: lost\n" {
+			t.Errorf("once stderr flows: %q", got)
+		}
+	})
 }
 
 // deafBMC is a UDP port that never answers; the returned channel is closed

@@ -3,10 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/ghmicons/ghmicons/internal/docgen"
+	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/escape"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
@@ -14,8 +14,10 @@ import (
 // The man page ghmicons(1) and the bash and zsh completion are generated
 // from the FlagSet that parseOptions builds (so every flag, its value name,
 // default and text are those of --help), from the texts --help prints
-// (usageHead(), environmentHelp, exitCodesHelp) and from escape.HelpText,
-// which ~? prints. internal/tools/gendocs writes them into man/ and
+// (usageHead(), environmentHelp, exitCodesHelp), from escape.HelpText,
+// which ~? prints, and from the command table (pkg/command): SYNOPSIS,
+// COMMANDS and the completion's command words are its rows, so that no
+// list of commands is written out here. internal/tools/gendocs writes them into man/ and
 // completions/; TestManPageUpToDate fails when the committed files differ.
 
 // manDate is the date on the man page; change it with the page's text.
@@ -55,9 +57,8 @@ makes that an error instead. SIGINT, SIGTERM, SIGHUP and SIGQUIT end ghmicons in
 every state with the session closed and the terminal restored (exit status 8); a
 second signal stops waiting for the BMC.`
 
-	manEscapes2 = `Off, cycle, reset and diag at the ~C prompt ask for confirmation. -e sets another
-escape character (one character, ^X for a control character) or none; when standard
-input is not a terminal escapes are off unless -e is given.`
+	manEscapes2 = `-e sets another escape character (one character, ^X for a control character) or
+none; when standard input is not a terminal escapes are off unless -e is given.`
 
 	manFiles = `ghmicons reads no configuration file. The files it uses are those named on its
 command line: the password file (-f) and the K_g file (--kg-file), of which only
@@ -66,21 +67,67 @@ power actions and the final error as lines of their own starting with [ghmicons]
 and the protocol trace (--debug=FILE), which never shows key-exchange codes or
 randoms.`
 
-	manSeeAlso = `fakebmc(1), ipmitool(1), ipmiconsole(8), conserver(8). The notes in the source
+	manScripted = `--send, --expect and --script drive the console without a terminal, for
+pipelines: ghmicons attaches, runs --bootdev and --power, then the steps (each --send,
+--expect and --print in command-line order, or the statements of the script FILE), and exits 0
+once they are done and the BMC has taken the input. An expect waits for a regular
+expression (RE2 syntax) in the output since the previous match, escape sequences left
+out; --expect-timeout bounds each wait, and when one passes ghmicons prints the last
+20 lines of output on standard error and exits 9. Standard input is not read and
+escapes are off. The console output still goes to standard output (unless
+--quiet-console) and to --log. A script has one statement a line: send "TEXT",
+expect /REGEX/ [timeout DURATION], delay DURATION, timeout DURATION, print "TEXT"
+(to standard output), # comments, and the ~C prompt's commands (power cycle, bootdev
+pxe, break); TEXT takes the escapes \r \n \t \e \xHH and the captures $1 and
+${name} of earlier expects, and ${env:NAME}. The source tree's docs/expect.md
+describes the language.`
+
+	manFleet = `-H takes a hostlist as pdsh and FreeIPMI write them (node[01-64]-bmc,node[100-110]:
+ranges keep their zero padding; host:port and [IPv6]:port entries; 10.0.0.1:[28000-28255]
+gives ports), -H @FILE or --hostfile FILE a file of hosts, one a line, # comments. A
+command then runs on every host in parallel, at most --fanout at once, each with its
+own session; each host's result is one line, HOST: RESULT (on, off, ok, or the
+command's output), printed in the hostlist's order. A failure is HOST: error: WHY,
+which no script can read as a state. With --wait, power on, off, cycle, reset and
+soft return once the BMC reports the new state (bounded by --wait-timeout). The exit
+status is 0 when every host succeeded, else the failed hosts' status when they share
+one (4: all unreachable), else 1; standard error names the failed hosts. --powerman
+serves the hosts to powermand as a coprocess device (scripts/powerman/ghmicons.dev,
+docs/powerman.md): commands stat, on, off, cycle and reset with a hostlist on standard
+input, one line per host back, then the prompt "ghmicons> ".`
+
+	manSeeAlso = `fakebmc(1), ipmitool(1), ipmiconsole(8), ipmipower(8), powerman(1), powermand(8), conserver(8). The notes in the source
 tree's docs/ directory describe what ghmicons does in each situation and why.`
 )
 
-// manCommands describes the commands usageHead lists without a text, by
-// their first two words.
-//
-// TODO(lead): take these from the command table's usage texts.
-var manCommands = map[string]string{
-	"power on|off|cycle|reset|soft|diag|status": "power the machine on or off, power-cycle it, reset it, shut it " +
-		"down through ACPI (soft) or send it a diagnostic interrupt (diag, an NMI); status prints whether it is on",
-	"bootdev none|pxe|disk|safe|diag|cdrom|bios": "choose the device the machine boots from next: none (no override), " +
-		"pxe, disk, safe (the disk in safe mode), diag (the diagnostic partition), cdrom or bios (BIOS setup); " +
-		"persistent keeps it for every boot, efi asks for an EFI boot",
-	"bootdev status": "print the boot device the BMC holds, with its persistent and EFI flags",
+// manCommands is the COMMANDS list: every form of every one-shot command
+// of the table, with its Doc (or its Help).
+func manCommands() docgen.List {
+	var list docgen.List
+	for _, r := range command.Rows() {
+		if !r.OneShot {
+			continue
+		}
+		for i, u := range r.Usage {
+			text := r.Help
+			if i < len(r.Doc) {
+				text = r.Doc[i]
+			}
+			list = append(list, docgen.Item{Term: u, Text: text})
+		}
+	}
+	return list
+}
+
+// manConfirm says which prompt commands ask first, from the table.
+func manConfirm() string {
+	var d []string
+	for _, r := range command.Rows() {
+		if r.Prompt && r.Destructive != "" {
+			d = append(d, r.Destructive)
+		}
+	}
+	return "At the ~C prompt " + strings.Join(d, "; ") + " ask for confirmation."
 }
 
 // helpBlock returns the lines of the block of help text that starts with
@@ -146,34 +193,18 @@ func helpFlags() []docgen.Flag {
 // ManPage is ghmicons(1).
 func ManPage() []byte {
 	summary, _ := strings.CutPrefix(strings.SplitN(usageHead(), "\n", 2)[0], "ghmicons: ")
-	// TODO(lead): derive SYNOPSIS and COMMANDS from the command table once
-	// the engine has it; today they are read from usageHead's Usage block.
-	forms, formNotes := helpList(helpBlock(usageHead(), "Usage:"))
 	var synopsis []string
-	for _, f := range forms {
+	for _, f := range usageForms() {
 		synopsis = append(synopsis, f.Term)
-	}
-	var commands docgen.List
-	for _, f := range forms {
-		words, ok := strings.CutPrefix(f.Term, "ghmicons [flags] ")
-		if !ok {
-			continue // attaching, --demo: see DESCRIPTION and OPTIONS
-		}
-		if f.Text == "" {
-			f.Text = manCommands[strings.Join(strings.Fields(words)[:min(2, len(strings.Fields(words)))], " ")]
-		}
-		commands = append(commands, docgen.Item{Term: words, Text: f.Text})
 	}
 	examples := docgen.Literal(trimAll(helpBlock(usageHead(), "Examples:")))
 	escapes, escapeNotes := escapeList()
 	env, _ := helpList(helpBlock(environmentHelp, "Environment:"))
 	exits, _ := helpList(helpBlock(exitCodesHelp, "Exit codes:"))
 	commandsSection := []docgen.Block{docgen.Para(`Without a command ghmicons attaches to the console. A command is run through
-its own session, printed and done; its result is the exit status.`), commands}
-	for _, n := range formNotes {
-		commandsSection = append(commandsSection, docgen.Para(n))
-	}
-	escapeSection := []docgen.Block{docgen.Para(strings.Join(escapeNotes, " ")), escapes, docgen.Para(manEscapes2)}
+its own session, printed and done; its result is the exit status.`), manCommands(), docgen.Para(caseNote)}
+	escapeSection := []docgen.Block{docgen.Para(strings.Join(escapeNotes, " ")), escapes,
+		docgen.Para(manConfirm() + " " + manEscapes2)}
 	return docgen.Man(docgen.Page{
 		Name: "ghmicons", Section: "1", Date: manDate, Source: "ghmicons", Manual: "User Commands",
 		Summary:  summary,
@@ -181,8 +212,10 @@ its own session, printed and done; its result is the exit status.`), commands}
 		Sections: []docgen.Section{
 			{Title: "Description", Blocks: []docgen.Block{docgen.Para(manDescription), docgen.Para(manDescription2), docgen.Para(manDescription3)}},
 			{Title: "Commands", Blocks: commandsSection},
+			{Title: "Many hosts", Blocks: []docgen.Block{docgen.Para(manFleet)}},
 			{Title: "Options", Blocks: []docgen.Block{docgen.Options(helpFlags())}},
 			{Title: "Escapes", Blocks: escapeSection},
+			{Title: "Scripted consoles", Blocks: []docgen.Block{docgen.Para(manScripted)}},
 			{Title: "Environment", Blocks: []docgen.Block{env}},
 			{Title: "Files", Blocks: []docgen.Block{docgen.Para(manFiles)}},
 			{Title: "Exit status", Blocks: []docgen.Block{exits}},
@@ -200,11 +233,10 @@ func trimAll(lines []string) []string {
 	return out
 }
 
-// completion describes ghmicons for its shell completion.
-//
-// TODO(lead): take Commands from the engine's command table.
+// completion describes ghmicons for its shell completion; the commands and
+// the values of --power and --bootdev are the command table's.
 func completion() docgen.Completion {
-	var suites, privs, actions, devices []string
+	var suites, privs []string
 	for _, id := range ipmi.SupportedCipherSuites() {
 		if id != 0 { // only with --insecure-cipher-suite-0: not offered
 			suites = append(suites, fmt.Sprint(id))
@@ -213,11 +245,11 @@ func completion() docgen.Completion {
 	for p := ipmi.PrivilegeCallback; p <= ipmi.PrivilegeAdministrator; p++ {
 		privs = append(privs, p.String())
 	}
-	for _, a := range []ipmi.ChassisAction{ipmi.PowerOn, ipmi.PowerOff, ipmi.PowerCycle, ipmi.HardReset, ipmi.SoftShutdown, ipmi.DiagInterrupt} {
-		actions = append(actions, a.String())
-	}
-	for d := ipmi.BootNone; d <= ipmi.BootBIOS; d++ {
-		devices = append(devices, d.String())
+	var commands []docgen.Command
+	for _, r := range command.Rows() {
+		if r.OneShot {
+			commands = append(commands, docgen.Command{Name: r.Name, Args: r.Args, Repeat: r.RepeatArgs})
+		}
 	}
 	return docgen.Completion{
 		Program: "ghmicons",
@@ -227,19 +259,16 @@ func completion() docgen.Completion {
 			"password-file": {Files: true},
 			"kg-file":       {Files: true},
 			"log":           {Files: true},
+			"script":        {Files: true},
 			"debug":         {Files: true},
 			"cipher-suite":  {Words: suites},
 			"privilege":     {Words: privs},
 			"interface":     {Words: []string{"lanplus"}},
 			"escape":        {Words: []string{"~", "^]", "none"}},
-			"bootdev":       {Words: devices},
-			"power":         {Words: actions},
+			"bootdev":       {Words: attachWords("bootdev")},
+			"power":         {Words: attachWords("power")},
 		},
-		Commands: []docgen.Command{
-			{Name: "power", Args: [][]string{slices.Concat(actions, []string{"status"})}},
-			{Name: "bootdev", Args: [][]string{slices.Concat(devices, []string{"status"}), {"persistent", "efi"}}, Repeat: true},
-			{Name: "info"},
-		},
+		Commands: commands,
 	}
 }
 

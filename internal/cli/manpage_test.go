@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ghmicons/ghmicons/internal/testenv"
+
 	"github.com/ghmicons/ghmicons/internal/docgen"
 )
 
@@ -123,7 +125,7 @@ func TestCompletionScriptsParse(t *testing.T) {
 // as bash splits them (at "=" too) and checks what it offers.
 func TestCompletionBash(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash not installed")
+		testenv.Missing(t, "bash not installed")
 	}
 	dir := t.TempDir()
 	script := filepath.Join(dir, "ghmicons.bash")

@@ -126,9 +126,9 @@ func (m *messenger) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// printBounded writes s to w, waiting at most d: for the program's last line,
-// which must not hold up the exit when stderr takes nothing (run.go can use
-// it for the final error). It reports whether s was written.
+// printBounded writes s to w, waiting at most d: for the program's last line
+// (report, the final error), which must not hold up the exit when stderr
+// takes nothing. It reports whether s was written.
 func printBounded(w io.Writer, s string, d time.Duration) bool {
 	m := newMessenger(w, "\n")
 	defer m.stop()

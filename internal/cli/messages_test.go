@@ -15,6 +15,12 @@ type stuckWriter struct {
 	got     strings.Builder
 }
 
+func (w *stuckWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.got.String()
+}
+
 func (w *stuckWriter) Write(b []byte) (int, error) {
 	select {
 	case w.entered <- struct{}{}:

@@ -151,6 +151,10 @@ func (f *frontend) sayEvent(ev console.Event) {
 // afterAttach runs --bootdev and --power once the console shows the host,
 // so the operator sees the boot from its first byte.
 func (f *frontend) afterAttach() {
+	if f.o.script != nil {
+		f.runScript() // the script runs them, first
+		return
+	}
 	for _, call := range []*command.Call{f.o.bootCmd, f.o.powerCmd} {
 		if call != nil {
 			res, _ := call.Run(f.ctx, f.con)

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghmicons/ghmicons/internal/testenv"
+
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
 )
 
@@ -208,7 +210,7 @@ func TestE2EOneShotKeepsSIGHUPIgnored(t *testing.T) {
 	srv, ev := startBMC(t, fakebmc.Config{Faults: fakebmc.Faults{Unanswered: []string{"Get Chassis Status"}}})
 	nohup, err := exec.LookPath("nohup")
 	if err != nil {
-		t.Skip("no nohup here")
+		testenv.Missing(t, "no nohup here")
 	}
 	cmd := exec.Command(nohup, append([]string{ghmiconsBin}, attachArgs(srv.Addr(), "--timeout", "300ms", "--retries", "1", "power", "status")...)...)
 	cmd.Env = ghmiconsEnv("password")

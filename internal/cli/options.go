@@ -15,6 +15,7 @@ import (
 
 	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/escape"
+	"github.com/ghmicons/ghmicons/pkg/fleet"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -36,6 +37,10 @@ type options struct {
 	retries                               int
 	debug                                 string
 	bootdev, power                        string
+	hostFile                              string
+	fanout                                int
+	wait, powerman                        bool
+	waitTimeout                           time.Duration
 
 	args []string      // the command and its arguments
 	cmd  *command.Call // the parsed one-shot command; nil attaches to the console
@@ -43,6 +48,8 @@ type options struct {
 	bootCmd, powerCmd *command.Call
 	priv              ipmi.Privilege
 	fs                *pflag.FlagSet
+
+	scriptOptions // --send, --expect, --script (expect.go)
 }
 
 // Bounds of the count and duration flags. A value outside them is a usage
@@ -68,13 +75,18 @@ const usageIntro = `ghmicons: the serial console of a machine through its BMC (I
 Usage:
 `
 
-const usageExamples = `Command words are case-insensitive.
+// caseNote ends the Usage block of --help and the man page's COMMANDS.
+const caseNote = "Command words are case-insensitive."
+
+const usageExamples = caseNote + `
 
 Examples:
   IPMI_PASSWORD=secret ghmicons -H bmc1.example.net -U admin -E
   ghmicons -H 10.0.0.5 -U admin -f ~/.bmcpass --bootdev pxe --power cycle
   ghmicons -H bmc1 -U admin -E --log /var/log/consoles/bmc1.log --log-timestamps --reconnect </dev/null
   ghmicons -H bmc1 -U admin -E power status
+  ghmicons -H bmc1 -U admin -E --bootdev pxe --power cycle --expect 'login: $' </dev/null
+  ghmicons -H 'node[01-64]-bmc' -U admin -f ~/.bmcpass --wait power on
 
 Flags:
 `
@@ -89,7 +101,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.SortFlags = false
 	fs.SetOutput(stderr)
 	fs.SetInterspersed(true)
-	fs.StringVarP(&o.host, "host", "H", "", "BMC address: host, host:port, IPv6, [IPv6]:port, [fe80::1%eth0]:port")
+	fs.StringVarP(&o.host, "host", "H", "", "BMC address: host, host:port, IPv6, [IPv6]:port, [fe80::1%eth0]:port; or a hostlist (node[01-64]-bmc,node[100-110]) or @FILE for many")
 	fs.IntVarP(&o.port, "port", "p", 0, "BMC UDP port, 1-65535 (default 623; or give it in -H)")
 	fs.StringVarP(&o.user, "user", "U", "", "user name (at most 16 bytes)")
 	fs.BoolVarP(&o.envPass, "env", "E", false, "read the password from IPMI_PASSWORD (or IPMITOOL_PASSWORD)")
@@ -119,8 +131,14 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.retries, "retries", 3, "retransmissions of each request, 0-20")
 	fs.StringVar(&o.debug, "debug", "", "protocol trace to stderr, or to `FILE` with --debug=FILE")
 	fs.Lookup("debug").NoOptDefVal = "-"
-	fs.StringVar(&o.bootdev, "bootdev", "", "with the console: set the boot device once attached (DEV[,persistent][,efi])")
-	fs.StringVar(&o.power, "power", "", "with the console: power action once attached (on, off, cycle, reset, soft, diag)")
+	fs.StringVar(&o.bootdev, "bootdev", "", "with the console: set the boot device once attached (DEV"+bootOptionsUsage()+")")
+	fs.StringVar(&o.power, "power", "", "with the console: power action once attached ("+strings.Join(attachWords("power"), ", ")+")")
+	o.scriptOptions.addFlags(fs)
+	fs.StringVar(&o.hostFile, "hostfile", "", "run the command on the BMCs listed in `FILE`, one a line (# comments)")
+	fs.IntVar(&o.fanout, "fanout", 64, "with many hosts: the most BMCs talked to at once, 1-1024")
+	fs.BoolVar(&o.wait, "wait", false, "after power on, off, cycle, reset or soft: wait until the BMC reports the new state")
+	fs.DurationVar(&o.waitTimeout, "wait-timeout", time.Minute, "longest --wait, 1s-1h")
+	fs.BoolVar(&o.powerman, "powerman", false, "serve powerman's coprocess protocol on stdin/stdout for the hosts of -H (docs/powerman.md)")
 	fs.BoolVar(&o.demo, "demo", false, "run against a built-in simulated BMC")
 	fs.BoolVar(&o.version, "version", false, "print the version")
 	fs.Usage = func() {
@@ -264,6 +282,9 @@ func (o *options) validate() error {
 			return err
 		}
 	}
+	if err := o.validateFleet(); err != nil {
+		return err
+	}
 	if len(o.args) > 0 {
 		if g := o.given("bootdev", "power"); len(g) > 0 {
 			return usagef("%s apply to the console; with the command %q, give the action as a command of its own (ghmicons ... %s ...)",
@@ -274,8 +295,11 @@ func (o *options) validate() error {
 			return err
 		}
 		o.cmd = c
+		if _, ok := fleet.Target(c); o.wait && !ok {
+			return usagef("--wait confirms the power state after power on, off, cycle, reset or soft, not after %q", c.String())
+		}
 	}
-	return nil
+	return o.validateScript()
 }
 
 // address is the BMC's UDP address from -H and -p. Rules: -H is a host
@@ -294,16 +318,21 @@ func (o *options) address() (string, error) {
 	if err != nil {
 		return "", usagef("-H %s: %s", o.host, strings.TrimPrefix(err.Error(), "ipmi: "))
 	}
+	return addr, o.checkFamily(addr)
+}
+
+// checkFamily refuses an address literal of the family -4 or -6 excludes.
+func (o *options) checkFamily(addr string) error {
 	host, _, _ := net.SplitHostPort(addr)
 	if ip, err := netip.ParseAddr(host); err == nil {
 		switch {
 		case o.ipv4 && !ip.Unmap().Is4():
-			return "", usagef("-4 with the IPv6 address %s: drop -4, or give an IPv4 address", host)
+			return usagef("-4 with the IPv6 address %s: drop -4, or give an IPv4 address", host)
 		case o.ipv6 && ip.Is4():
-			return "", usagef("-6 with the IPv4 address %s: drop -6, or give an IPv6 address", host)
+			return usagef("-6 with the IPv4 address %s: drop -6, or give an IPv6 address", host)
 		}
 	}
-	return addr, nil
+	return nil
 }
 
 func (o *options) network() string {
@@ -350,7 +379,7 @@ func firstLine(path string) (string, error) {
 func decodeKgHex(s string) ([]byte, error) {
 	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"))
 	if err != nil || len(b) == 0 || len(b) > maxSecret {
-		return nil, fmt.Errorf("K_g in hex is 1 to %d bytes (2 to %d hex digits)", maxSecret, 2*maxSecret)
+		return nil, fmt.Errorf("the K_g in hex is 1 to %d bytes (2 to %d hex digits)", maxSecret, 2*maxSecret)
 	}
 	return b, nil
 }

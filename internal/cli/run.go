@@ -12,6 +12,8 @@
 //	output.go     stdout and the log, copied from lossless readers
 //	end.go        the end of input (pipe mode) and the way out
 //	terminal.go, suspend_*.go   raw mode, suspend
+//	fleet.go      hostlists: a one-shot command on many BMCs (pkg/fleet)
+//	powerman.go   --powerman: powerman's coprocess protocol
 //	signals.go    the end signals outside the console; exit.go exit codes
 //	messages.go   stderr, never blocking; trace.go --debug; demo.go --demo
 //
@@ -31,6 +33,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ghmicons/ghmicons/pkg/command"
+	"github.com/ghmicons/ghmicons/pkg/fleet"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -54,15 +57,15 @@ func Run(args []string, env Env) int {
 	return ExitCode(err)
 }
 
-// report prints the error that ends the program as one line, unless it
-// has been shown already (see alreadyReported).
+// report prints the error that ends the program as one line. A stderr
+// that takes nothing (a stopped pager, a full pipe) holds up the exit
+// messageFlushBound at most.
 func report(w io.Writer, err error) {
-	var re *reportedError
-	if err == nil || errors.As(err, &re) {
+	if err == nil {
 		return
 	}
 	msg := strings.TrimPrefix(err.Error(), "ghmicons: ")
-	fmt.Fprintf(w, "ghmicons: %s\n", oneLine(msg))
+	printBounded(w, "ghmicons: "+oneLine(msg)+"\n", messageFlushBound)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
@@ -76,12 +79,18 @@ func run(args []string, env Env) error {
 		}
 		return &usageError{err.Error() + " (see --help)"}
 	}
+	if err := o.checkScriptEnv(env.Getenv); err != nil {
+		return err
+	}
 	if o.version {
 		fmt.Fprintf(env.Stdout, "ghmicons %s\n", Version)
 		return nil
 	}
 	if o.demo {
 		return runDemo(o, env)
+	}
+	if o.powerman || o.fleetMode() {
+		return runMany(o, env)
 	}
 	addr, err := o.address()
 	if err != nil {
@@ -135,6 +144,14 @@ func oneShot(sc *signalScope, o *options, addr string, cfg ipmi.Config, env Env)
 	}
 	if _, err := io.WriteString(env.Stdout, res.Output); err != nil {
 		return fmt.Errorf("writing the answer: %w", err)
+	}
+	if want, ok := fleet.Target(o.cmd); ok && o.wait {
+		if err := fleet.WaitPower(sc.ctx, s, want, o.waitTimeout, waitPoll); err != nil {
+			return sc.or(err)
+		}
+		if _, err := fmt.Fprintf(env.Stdout, "Chassis Power is %s\n", want); err != nil {
+			return fmt.Errorf("writing the answer: %w", err)
+		}
 	}
 	return nil
 }

@@ -66,8 +66,7 @@ meanwhile.`
 
 	manProvider = `--provider FILE is a shipmi provider (see SHIPMI PROVIDERS) or reads
 KEY = COMMAND lines, one hook each; KEY is one of the
-*-cmd flags without -cmd (power-on, power-off, power-cycle, power-reset, power-soft,
-power-diag, bootdev). Empty lines and lines starting with # are skipped. A hook runs
+*-cmd flags without -cmd (%s). Empty lines and lines starting with # are skipped. A hook runs
 while the BMC goes on serving every other request and the console; the change takes
 effect, and the request is answered, when it ends.`
 
@@ -91,8 +90,26 @@ var serialHosts = docgen.List{
 
 var environment = docgen.List{
 	{Term: "FAKEBMC_PASSWORD", Text: "the password of --user, unless --password is given"},
-	{Term: "GHMICONS_ACTION", Text: "set for a power hook: on, off, cycle, reset, soft or diag"},
-	{Term: "GHMICONS_BOOTDEV, GHMICONS_BOOT_PERSISTENT, GHMICONS_BOOT_EFI", Text: "set for the bootdev hook: the device (none, pxe, disk, safe, diag, cdrom, bios) and true or false"},
+	{Term: "GHMICONS_ACTION", Text: "set for a power hook: " + orList(hookActions)},
+	{Term: "GHMICONS_BOOTDEV, GHMICONS_BOOT_PERSISTENT, GHMICONS_BOOT_EFI", Text: "set for the bootdev hook: the device (" +
+		strings.Join(bootDevices(), ", ") + ") and true or false"},
+}
+
+// orList is "on, off … or diag".
+func orList(actions []ipmi.ChassisAction) string {
+	var w []string
+	for _, a := range actions {
+		w = append(w, a.String())
+	}
+	return strings.Join(w[:len(w)-1], ", ") + " or " + w[len(w)-1]
+}
+
+// bootDevices are the names of the boot devices (IPMI v2.0 §28.12).
+func bootDevices() (names []string) {
+	for d := ipmi.BootNone; d <= ipmi.BootBIOS; d++ {
+		names = append(names, d.String())
+	}
+	return names
 }
 
 var examples = docgen.Literal{
@@ -118,7 +135,7 @@ func ManPage() []byte {
 			{Title: "Serial hosts", Blocks: []docgen.Block{docgen.Para("--serial chooses the host behind the serial line:"), serialHosts}},
 			{Title: "Racks", Blocks: []docgen.Block{docgen.Para(manRack)}},
 			{Title: "Configuration file", Blocks: []docgen.Block{docgen.Para(manConfig)}},
-			{Title: "Hooks", Blocks: []docgen.Block{docgen.Para(hooksHelp), docgen.Para(manProvider)}},
+			{Title: "Hooks", Blocks: []docgen.Block{docgen.Para(hooksHelp), docgen.Para(fmt.Sprintf(manProvider, strings.Join(hookKeys, ", ")))}},
 			{Title: "Shipmi providers", Blocks: []docgen.Block{docgen.Para(manShipmi)}},
 			{Title: "Environment", Blocks: []docgen.Block{environment}},
 			{Title: "Exit status", Blocks: []docgen.Block{docgen.Para(manExitStatus)}},

@@ -24,8 +24,24 @@ import (
 )
 
 // hooks are the shell commands run for chassis actions (in the spirit of
-// shipmi's providers).
-var hookKeys = []string{"power-on", "power-off", "power-cycle", "power-reset", "power-soft", "power-diag", "bootdev"}
+// shipmi's providers): one for each Chassis Control action (IPMI v2.0
+// §28.3), by its pkg/ipmi name, and one for Set System Boot Options
+// (§28.12).
+var (
+	hookActions = []ipmi.ChassisAction{ipmi.PowerOn, ipmi.PowerOff, ipmi.PowerCycle, ipmi.HardReset,
+		ipmi.SoftShutdown, ipmi.DiagInterrupt}
+	hookKeys = append(powerKeys(), "bootdev")
+)
+
+// powerKey is the hook of action a ("power-cycle").
+func powerKey(a ipmi.ChassisAction) string { return "power-" + a.String() }
+
+func powerKeys() (keys []string) {
+	for _, a := range hookActions {
+		keys = append(keys, powerKey(a))
+	}
+	return keys
+}
 
 // options holds fakebmc's flags.
 type options struct {

@@ -110,14 +110,12 @@ func (sp *bmcSpec) build(logw io.Writer, verbose, named bool) (fakebmc.RackBMC, 
 // attachHooks installs the KEY=COMMAND hooks (the *-cmd flags, --provider
 // in its old form) on chassis. %(name)s in a command is the BMC's name.
 func (sp *bmcSpec) attachHooks(chassis *fakebmc.Chassis, logw io.Writer) {
-	powerKeys := map[ipmi.ChassisAction]string{ipmi.PowerOn: "power-on", ipmi.PowerOff: "power-off", ipmi.PowerCycle: "power-cycle",
-		ipmi.HardReset: "power-reset", ipmi.SoftShutdown: "power-soft", ipmi.DiagInterrupt: "power-diag"}
 	env := []string{"GHMICONS_BMC=" + sp.Name}
 	hook := func(key string) string { return expandName(sp.Hooks[key], sp.Name) }
-	for _, key := range powerKeys {
+	for _, key := range powerKeys() {
 		if sp.Hooks[key] != "" {
 			chassis.Hook = func(ctx context.Context, a ipmi.ChassisAction) error {
-				return runHook(ctx, logw, hook(powerKeys[a]), append(env, "GHMICONS_ACTION="+a.String())...)
+				return runHook(ctx, logw, hook(powerKey(a)), append(env, "GHMICONS_ACTION="+a.String())...)
 			}
 			break
 		}

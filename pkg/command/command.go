@@ -64,6 +64,15 @@ type Command struct {
 	Synopsis string
 	// Help says in one line what the command does.
 	Help string
+	// Doc says at length what each form of Usage does (Doc[i] is
+	// Usage[i]'s), for the man page; nil: Help says it.
+	Doc []string
+	// Args lists the words each argument can be, by position, for
+	// completion (Tab at the prompt, the shell's); with RepeatArgs the last
+	// list serves every later argument too. A line that is a whole form of
+	// Usage ("bootdev status") takes no more words.
+	Args       [][]string
+	RepeatArgs bool
 	// Destructive says which forms ask y/N at a prompt (Call.Destructive
 	// decides for a parsed call).
 	Destructive string
@@ -73,8 +82,21 @@ type Command struct {
 	// runs them at once, in order with the input around them.
 	Local bool
 
-	parse    func(c *Command, args []string) (*Call, error)
-	complete func(args []string) []string
+	parse func(c *Command, args []string) (*Call, error)
+}
+
+// complete returns the words argument len(args) can be, after args.
+func (c *Command) complete(args []string) []string {
+	if slices.Contains(c.Usage, strings.Join(append([]string{c.Name}, args...), " ")) {
+		return nil // a whole form
+	}
+	switch i := len(args); {
+	case i < len(c.Args):
+		return c.Args[i]
+	case c.RepeatArgs && len(c.Args) > 0:
+		return c.Args[len(c.Args)-1]
+	}
+	return nil
 }
 
 // Call is a parsed command, ready to run.
@@ -212,13 +234,18 @@ func names(s Scope) string {
 	for _, c := range Commands(s) {
 		n = append(n, c.Name)
 	}
-	switch len(n) {
-	case 0:
+	if len(n) == 0 {
 		return "no command"
-	case 1:
-		return n[0]
 	}
-	return strings.Join(n[:len(n)-1], ", ") + " or " + n[len(n)-1]
+	return list(n, "or")
+}
+
+// list is "a, b or c" (with and: "a, b and c").
+func list(words []string, and string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " " + and + " " + words[len(words)-1]
 }
 
 // Names lists the names of the commands in scope s ("power, bootdev or
@@ -290,7 +317,7 @@ func Complete(s Scope, line string) []string {
 		for _, c := range Commands(s) {
 			cands = append(cands, c.Name)
 		}
-	} else if c := Lookup(s, words[0]); c != nil && c.complete != nil {
+	} else if c := Lookup(s, words[0]); c != nil {
 		cands = c.complete(lower(words[1 : len(words)-1]))
 	}
 	var out []string
@@ -309,6 +336,9 @@ type Row struct {
 	Usage       []string
 	Synopsis    string
 	Help        string
+	Doc         []string // per form of Usage; nil: Help
+	Args        [][]string
+	RepeatArgs  bool
 	Destructive string
 	OneShot     bool // on the command line
 	Prompt      bool // at the ~C prompt
@@ -319,7 +349,8 @@ func Rows() []Row {
 	out := make([]Row, 0, len(table))
 	for _, c := range table {
 		out = append(out, Row{Name: c.Name, Aliases: c.Aliases, Usage: c.Usage, Synopsis: c.Synopsis, Help: c.Help,
-			Destructive: c.Destructive, OneShot: c.Scope&OneShot != 0, Prompt: c.Scope&Prompt != 0})
+			Doc: c.Doc, Args: c.Args, RepeatArgs: c.RepeatArgs, Destructive: c.Destructive,
+			OneShot: c.Scope&OneShot != 0, Prompt: c.Scope&Prompt != 0})
 	}
 	return out
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,8 +12,8 @@ import (
 	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/console"
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
-	"github.com/ghmicons/ghmicons/pkg/memnet"
 )
 
 func TestParse(t *testing.T) {
@@ -97,6 +96,33 @@ func TestTable(t *testing.T) {
 				t.Errorf("%s: usage %q does not start with the name", r.Name, u)
 			}
 		}
+		if r.Doc != nil && len(r.Doc) != len(r.Usage) {
+			t.Errorf("%s: %d Doc texts for %d forms", r.Name, len(r.Doc), len(r.Usage))
+		}
+		// Every word completion offers parses in its place: the first
+		// argument on its own, or before a word of each later position.
+		scope := command.Prompt
+		if r.OneShot {
+			scope = command.OneShot
+		}
+		for i, words := range r.Args {
+			for _, w := range words {
+				line := []string{r.Name}
+				for j := range i {
+					line = append(line, r.Args[j][0])
+				}
+				if _, err := command.Parse(scope, append(line, w)); err != nil {
+					t.Errorf("%s: completion offers %q, which does not parse: %v", r.Name, w, err)
+				}
+			}
+		}
+	}
+	// The power words are pkg/ipmi's names of the actions sent.
+	for _, w := range strings.Fields("on off cycle reset soft diag") {
+		c, err := command.Parse(command.OneShot, []string{"power", w})
+		if err != nil || c.Action.String() != w {
+			t.Errorf("power %s: %v, %v", w, c, err)
+		}
 	}
 	help := command.HelpText(command.Prompt)
 	for _, c := range command.Commands(command.Prompt) {
@@ -143,45 +169,7 @@ func TestComplete(t *testing.T) {
 	}
 }
 
-// bmc is a simulated BMC on an in-memory network.
-type bmc struct {
-	net *memnet.Network
-	srv *fakebmc.Server
-	mu  sync.Mutex
-	evs []fakebmc.Event
-}
-
-func newBMC(t *testing.T, cfg fakebmc.Config) *bmc {
-	t.Helper()
-	b := &bmc{net: &memnet.Network{}}
-	cfg.OnEvent = func(e fakebmc.Event) {
-		b.mu.Lock()
-		b.evs = append(b.evs, e)
-		b.mu.Unlock()
-	}
-	pc, err := b.net.Listen("bmc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.srv = fakebmc.New(cfg)
-	go b.srv.Serve(pc) //nolint:errcheck // Close ends it
-	t.Cleanup(func() { b.srv.Close() })
-	return b
-}
-
-func (b *bmc) count(kind fakebmc.EventKind) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := 0
-	for _, e := range b.evs {
-		if e.Kind == kind {
-			n++
-		}
-	}
-	return n
-}
-
-var admin = ipmi.Config{Username: "admin", Password: []byte("password")}
+var admin = fakebmctest.Admin()
 
 func run(t *testing.T, tg command.Target, s command.Scope, words ...string) (command.Result, error) {
 	t.Helper()
@@ -194,14 +182,8 @@ func run(t *testing.T, tg command.Target, s command.Scope, words ...string) (com
 
 func TestRunOnSession(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := newBMC(t, fakebmc.Config{})
-		conn, _ := b.net.Dial("bmc")
-		s, err := ipmi.NewSession(context.Background(), conn, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		tg := command.OnSession(s)
+		b := fakebmctest.New(t, fakebmc.Config{})
+		tg := command.OnSession(b.Session(t, admin))
 		r, err := run(t, tg, command.OneShot, "power", "status")
 		if err != nil || r.Power != command.PowerOn || r.Output != "Chassis Power is on\n" {
 			t.Errorf("power status: %+v, %v", r, err)
@@ -232,28 +214,23 @@ func TestRunOnSession(t *testing.T) {
 	})
 }
 
-// breakHost counts the BREAKs it gets.
-type breakHost struct{ n chan struct{} }
-
-func (h breakHost) Run(line *fakebmc.Line, done <-chan struct{}) {
-	for {
-		select {
-		case <-done:
-			return
-		case <-line.Breaks():
-			h.n <- struct{}{}
-		}
-	}
-}
-
 // A console target runs commands through its own session, and says when it
 // has none.
 func TestRunOnConsole(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		host := breakHost{n: make(chan struct{}, 4)}
-		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
-		c, err := console.New(console.Config{Addr: "bmc", Session: admin,
-			Dial: func(context.Context) (ipmi.Transport, error) { return b.net.Dial("bmc") }})
+		b := fakebmctest.New(t, fakebmc.Config{})
+		// The console dials once the test has seen it say it is not
+		// connected (released), not before.
+		released := make(chan struct{})
+		c, err := console.New(console.Config{Addr: b.Addr, Session: admin,
+			Dial: func(ctx context.Context) (ipmi.Transport, error) {
+				select {
+				case <-released:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+				return b.DialTransport(ctx)
+			}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,6 +244,7 @@ func TestRunOnConsole(t *testing.T) {
 		if _, err := run(t, c, command.Prompt, "power", "status"); !errors.Is(err, console.ErrNotConnected) {
 			t.Errorf("power status while connecting: %v, want ErrNotConnected", err)
 		}
+		close(released)
 		for ev := range sub.C {
 			if ev.Kind == console.Connected {
 				break
@@ -276,17 +254,13 @@ func TestRunOnConsole(t *testing.T) {
 		if err != nil || r.Note != "host power is on" {
 			t.Errorf("power status: %+v, %v", r, err)
 		}
-		if n := b.count("session-open"); n != 1 {
+		if n := b.Events.Count(fakebmc.EventSessionOpen); n != 1 {
 			t.Errorf("%d sessions, want 1: commands go through the console's", n)
 		}
 		if _, err := run(t, c, command.Prompt, "break"); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case <-host.n:
-		case <-time.After(5 * time.Second):
-			t.Fatal("no BREAK reached the host")
-		}
+		b.Host.WaitBreaks(t, 5*time.Second, 1)
 		r, err = run(t, c, command.Prompt, "status")
 		if err != nil || !strings.HasPrefix(r.Note, "peer bmc, cipher suite 17") || !strings.HasSuffix(r.Note, "host power on") {
 			t.Errorf("status: %q, %v", r.Note, err)

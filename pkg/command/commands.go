@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,44 +15,63 @@ import (
 // The rows. A new command is one more entry here; every list of commands
 // (usage, help, escape help, completion, man pages) is made from this.
 
-var actionWords = []string{"on", "off", "cycle", "reset", "soft", "diag"}
+// The power actions in the order they are offered, and those that lose
+// the host's state (a prompt asks first); their words are pkg/ipmi's names.
+var (
+	actions = []ipmi.ChassisAction{ipmi.PowerOn, ipmi.PowerOff, ipmi.PowerCycle, ipmi.HardReset,
+		ipmi.SoftShutdown, ipmi.DiagInterrupt}
+	destructiveActions = []ipmi.ChassisAction{ipmi.PowerOff, ipmi.PowerCycle, ipmi.HardReset, ipmi.DiagInterrupt}
+)
 
-var deviceWords = []string{"none", "pxe", "disk", "safe", "diag", "cdrom", "bios"}
+// The words of power, of bootdev's device and of its options.
+var (
+	actionWords = words(actions)
+	powerWords  = append(slices.Clone(actionWords), "status")
+	deviceWords = func() (w []string) {
+		for d := ipmi.BootNone; d <= ipmi.BootBIOS; d++ { // IPMI v2.0 §28.12, boot flags parameter 5
+			w = append(w, d.String())
+		}
+		return w
+	}()
+	bootOptionWords = []string{"persistent", "efi"}
+)
+
+func words[T fmt.Stringer](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.String()
+	}
+	return out
+}
 
 func init() {
 	table = []*Command{
 		{
-			Name:        "power",
-			Usage:       []string{"power on|off|cycle|reset|soft|diag|status"},
-			Synopsis:    "power on|off|cycle|reset|soft|diag|status",
-			Help:        "switch the host's power (soft asks the OS, diag sends an NMI), or say it",
-			Destructive: "power off, cycle, reset and diag",
+			Name:     "power",
+			Usage:    []string{"power " + strings.Join(powerWords, "|")},
+			Synopsis: "power " + strings.Join(powerWords, "|"),
+			Help:     "switch the host's power (soft asks the OS, diag sends an NMI), or say it",
+			Doc: []string{"power the machine on or off, power-cycle it, reset it, shut it down through ACPI (soft) " +
+				"or send it a diagnostic interrupt (diag, an NMI); status prints whether it is on"},
+			Args:        [][]string{powerWords},
+			Destructive: "power " + list(words(destructiveActions), "and"),
 			Scope:       OneShot | Prompt,
 			parse:       parsePower,
-			complete: func(args []string) []string {
-				if len(args) == 0 {
-					return append(append([]string(nil), actionWords...), "status")
-				}
-				return nil
-			},
 		},
 		{
 			Name: "bootdev",
-			Usage: []string{"bootdev " + strings.Join(deviceWords, "|") + " [persistent] [efi]",
+			Usage: []string{"bootdev " + strings.Join(deviceWords, "|") + " [" + strings.Join(bootOptionWords, "] [") + "]",
 				"bootdev status"},
-			Synopsis: "bootdev DEV [persistent] [efi] | status",
+			Synopsis: "bootdev DEV [" + strings.Join(bootOptionWords, "] [") + "] | status",
 			Help:     "choose the next boot device (persistent: every boot), or say it",
-			Scope:    OneShot | Prompt,
-			parse:    parseBootdev,
-			complete: func(args []string) []string {
-				if len(args) == 0 {
-					return append(append([]string(nil), deviceWords...), "status")
-				}
-				if args[0] == "status" {
-					return nil
-				}
-				return []string{"persistent", "efi"}
-			},
+			Doc: []string{"choose the device the machine boots from next: none (no override), pxe, disk, safe (the disk " +
+				"in safe mode), diag (the diagnostic partition), cdrom or bios (BIOS setup); persistent keeps it for " +
+				"every boot, efi asks for an EFI boot",
+				"print the boot device the BMC holds, with its persistent and EFI flags"},
+			Args:       [][]string{append(slices.Clone(deviceWords), "status"), bootOptionWords},
+			RepeatArgs: true,
+			Scope:      OneShot | Prompt,
+			parse:      parseBootdev,
 		},
 		{
 			Name:     "info",
@@ -104,18 +124,17 @@ func noArgs(run func(ctx context.Context, c *Call, t Target) (Result, error)) fu
 
 func parsePower(_ *Command, args []string) (*Call, error) {
 	if len(args) != 1 {
-		return nil, usagef("power: want one word: on, off, cycle, reset, soft, diag or status")
+		return nil, usagef("power: want one word: %s", list(powerWords, "or"))
 	}
 	if strings.EqualFold(args[0], "status") {
 		return &Call{Status: true, run: runPowerStatus}, nil
 	}
-	a, err := ipmi.ParseChassisAction(args[0]) // as typed, for the message
+	a, err := ipmi.ParseChassisAction(args[0]) // also ipmitool's names (up, down, nmi, …)
 	if err != nil {
-		return nil, usagef("power: %s", strings.TrimPrefix(err.Error(), "ipmi: "))
+		return nil, usagef("power: unknown power action %q (want %s)", args[0], list(powerWords, "or"))
 	}
 	c := &Call{Action: a, run: runPower}
-	switch a {
-	case ipmi.PowerOff, ipmi.PowerCycle, ipmi.HardReset, ipmi.DiagInterrupt:
+	if slices.Contains(destructiveActions, a) {
 		// The host loses what it was doing: a prompt asks first.
 		c.Destructive, c.Question = true, fmt.Sprintf("power %s the host?", a)
 	}
@@ -165,20 +184,20 @@ func ParseBoot(words []string) (ipmi.BootFlags, error) {
 	if len(words) == 0 {
 		return ipmi.BootFlags{}, usagef("bootdev: which device? %s", strings.Join(deviceWords, ", "))
 	}
-	d, err := ipmi.ParseBootDevice(words[0])
+	d, err := ipmi.ParseBootDevice(words[0]) // also ipmitool's names (hdd, cd, setup, …)
 	if err != nil {
-		return ipmi.BootFlags{}, usagef("%s", strings.TrimPrefix(err.Error(), "ipmi: "))
+		return ipmi.BootFlags{}, usagef("unknown boot device %q (want %s)", words[0], list(deviceWords, "or"))
 	}
 	f := ipmi.BootFlags{Device: d}
 	for _, w := range words[1:] {
 		switch strings.ToLower(w) {
-		case "persistent":
+		case bootOptionWords[0]:
 			f.Persistent = true
-		case "efi":
+		case bootOptionWords[1]:
 			f.EFI = true
 		case "legacy", "next", "once":
 		default:
-			return f, usagef("bootdev: unknown option %q (want persistent, efi)", w)
+			return f, usagef("bootdev: unknown option %q (want %s)", w, strings.Join(bootOptionWords, ", "))
 		}
 	}
 	return f, nil

@@ -33,7 +33,7 @@ func TestEchoAndClose(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: fakebmc.EchoHost{}}})
 		var r *console.Reader
 		var ev *events
-		c := start(t, b.config(), func(c *console.Console) {
+		c := start(t, config(b), func(c *console.Console) {
 			r = c.NewReader(console.ReaderConfig{Name: "stdout"})
 			ev = collect(c)
 		})
@@ -54,8 +54,8 @@ func TestEchoAndClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait() // the BMC records Close Session after it answers
-		if b.count("deactivate") != 1 || b.count("session-close") != 1 {
-			t.Errorf("BMC saw deactivate %d, close %d", b.count("deactivate"), b.count("session-close"))
+		if b.Events.Count("deactivate") != 1 || b.Events.Count("session-close") != 1 {
+			t.Errorf("BMC saw deactivate %d, close %d", b.Events.Count("deactivate"), b.Events.Count("session-close"))
 		}
 		if n, err := r.Read(got); n != 0 || err != io.EOF {
 			t.Errorf("Read after Close = %d, %v; want io.EOF", n, err)
@@ -81,7 +81,7 @@ func TestEchoAndClose(t *testing.T) {
 func TestLossReconnectsWithBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		cfg := b.config()
+		cfg := config(b)
 		cfg.Reconnect = true
 		cfg.Session.Timeout, cfg.Session.Retries = 200*time.Millisecond, 1
 		cfg.SOL.Keepalive = time.Second
@@ -92,7 +92,7 @@ func TestLossReconnectsWithBackoff(t *testing.T) {
 		lose := func(want time.Duration) {
 			t.Helper()
 			n := len(ev.of(console.Lost))
-			b.restart(t) // the BMC reboots: every session is gone
+			b.Restart(t) // the BMC reboots: every session is gone
 			waitState(t, c, console.StateWaiting, 10*time.Second)
 			lost := ev.of(console.Lost)
 			if len(lost) != n+1 {
@@ -131,13 +131,13 @@ func TestLossReconnectsWithBackoff(t *testing.T) {
 func TestTakeoverPolicy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		cfg := b.config()
+		cfg := config(b)
 		cfg.Reconnect = true
 		var ev *events
 		a := start(t, cfg, func(c *console.Console) { ev = collect(c) })
 		waitState(t, a, console.StateAttached, time.Second)
 
-		other, err := console.New(b.config())
+		other, err := console.New(config(b))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,12 +166,12 @@ func TestTakeoverPolicy(t *testing.T) {
 				t.Errorf("a check after the takeover steals the console")
 			}
 		}
-		if n := b.count("activate"); n != 2 {
+		if n := b.Events.Count("activate"); n != 2 {
 			t.Errorf("%d activations while the other session holds the console, want 2", n)
 		}
 
 		// NoSteal, without Reconnect: an active console is an error.
-		ncfg := b.config()
+		ncfg := config(b)
 		ncfg.NoSteal = true
 		ns := start(t, ncfg, nil)
 		<-ns.Done()
@@ -186,12 +186,12 @@ func TestTakeoverPolicy(t *testing.T) {
 			!strings.Contains(last.String(), "the console was free again") {
 			t.Errorf("back: %+v (%q), want polite reconnection", last, last.String())
 		}
-		if n := b.count("activate"); n != 3 {
+		if n := b.Events.Count("activate"); n != 3 {
 			t.Errorf("%d activations, want 3", n)
 		}
 
 		// Reconnect takes it back at once.
-		other2 := start(t, b.config(), nil)
+		other2 := start(t, config(b), nil)
 		waitState(t, other2, console.StateAttached, time.Second)
 		waitState(t, a, console.StateWaiting, 5*time.Second)
 		if err := a.Reconnect(); err != nil {
@@ -243,7 +243,7 @@ func TestFanOut(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
 		var all, slow *console.Reader
 		var ev *events
-		c := start(t, b.config(), func(c *console.Console) {
+		c := start(t, config(b), func(c *console.Console) {
 			all = c.NewReader(console.ReaderConfig{Name: "log"})
 			slow = c.NewReader(console.ReaderConfig{Name: "viewer", Lossy: true, Buffer: 8 << 10})
 			ev = collect(c)
@@ -296,7 +296,7 @@ func TestLosslessReaderBackpressure(t *testing.T) {
 		const total = 4 << 20
 		host := floodHost{n: total, start: make(chan struct{})}
 		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}})
-		cfg := b.config()
+		cfg := config(b)
 		cfg.SOL.ReadBuffer = 64 << 10
 		var r *console.Reader
 		c := start(t, cfg, func(c *console.Console) {
@@ -325,7 +325,7 @@ func TestLosslessReaderBackpressure(t *testing.T) {
 func TestWriteLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		c := start(t, b.config(), nil)
+		c := start(t, config(b), nil)
 		waitState(t, c, console.StateAttached, time.Second)
 		w1, err := c.NewWriter(console.WriterConfig{Name: "one"})
 		if err != nil {
@@ -333,6 +333,8 @@ func TestWriteLease(t *testing.T) {
 		}
 		if _, err := c.NewWriter(console.WriterConfig{Name: "two"}); !errors.Is(err, console.ErrWriterBusy) {
 			t.Fatalf("second writer: %v, want ErrWriterBusy", err)
+		} else if !strings.Contains(err.Error(), "(one)") {
+			t.Errorf("second writer: %q does not name the holder, one", err)
 		}
 		if _, err := w1.Write([]byte("one ")); err != nil {
 			t.Fatal(err)
@@ -360,7 +362,7 @@ func TestWriteLease(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait() // the host reads what the BMC accepted
-		if got := b.host.received(); got != "one two three" {
+		if got := string(b.Host.Input()); got != "one two three" {
 			t.Errorf("host got %q", got)
 		}
 	})
@@ -373,8 +375,8 @@ func TestWhileDisconnected(t *testing.T) {
 		t.Run(map[bool]string{false: "lossless", true: "lossy"}[lossy], func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := newBMC(t, fakebmc.Config{})
-				b.imp.SetSilent(true)
-				cfg := b.config()
+				b.Link.SetSilent(true)
+				cfg := config(b)
 				cfg.Reconnect = true
 				cfg.Session.Timeout, cfg.Session.Retries = 100*time.Millisecond, 0
 				var ev *events
@@ -401,7 +403,7 @@ func TestWhileDisconnected(t *testing.T) {
 				if n, err := w.Write([]byte("abc")); n != 3 || err != nil {
 					t.Fatalf("Write = %d, %v", n, err)
 				}
-				b.imp.SetSilent(false)
+				b.Link.SetSilent(false)
 				waitState(t, c, console.StateAttached, 10*time.Second)
 				var on bool
 				if err := c.Do(context.Background(), func(ctx context.Context, s *ipmi.Session) error {
@@ -417,14 +419,14 @@ func TestWhileDisconnected(t *testing.T) {
 				synctest.Wait() // the host reads what the BMC accepted
 				discarded := ev.of(console.InputDiscarded)
 				if lossy {
-					if b.host.received() != "" {
-						t.Errorf("lossy input typed while disconnected reached the host: %q", b.host.received())
+					if string(b.Host.Input()) != "" {
+						t.Errorf("lossy input typed while disconnected reached the host: %q", string(b.Host.Input()))
 					}
 					if len(discarded) != 1 || discarded[0].Bytes != 3 || discarded[0].String() != "3 bytes of typed input were not sent: the console was not connected" {
 						t.Errorf("InputDiscarded %+v", discarded)
 					}
 				} else {
-					if got := b.host.received(); got != "abc" {
+					if got := string(b.Host.Input()); got != "abc" {
 						t.Errorf("lossless input written while disconnected: host got %q, want abc", got)
 					}
 					if len(discarded) != 0 {
@@ -442,9 +444,9 @@ func TestCloseBounds(t *testing.T) {
 	t.Run("silent BMC", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			b := newBMC(t, fakebmc.Config{})
-			c := start(t, b.config(), nil)
+			c := start(t, config(b), nil)
 			waitState(t, c, console.StateAttached, time.Second)
-			b.imp.SetSilent(true)
+			b.Link.SetSilent(true)
 			t0 := time.Now()
 			c.Close(context.Background())
 			// Request timeout 1 s: drain 2 s, Deactivate and Close Session.
@@ -456,9 +458,9 @@ func TestCloseBounds(t *testing.T) {
 	t.Run("cut short", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			b := newBMC(t, fakebmc.Config{})
-			c := start(t, b.config(), nil)
+			c := start(t, config(b), nil)
 			waitState(t, c, console.StateAttached, time.Second)
-			b.imp.SetSilent(true)
+			b.Link.SetSilent(true)
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
 			t0 := time.Now()
@@ -475,8 +477,8 @@ func TestCloseBounds(t *testing.T) {
 	t.Run("while connecting", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			b := newBMC(t, fakebmc.Config{})
-			b.imp.SetSilent(true)
-			c := start(t, b.config(), nil)
+			b.Link.SetSilent(true)
+			c := start(t, config(b), nil)
 			time.Sleep(time.Second)
 			t0 := time.Now()
 			c.Close(context.Background())
@@ -492,13 +494,13 @@ func TestCloseBounds(t *testing.T) {
 func TestEndsByItself(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		cfg := b.config()
+		cfg := config(b)
 		cfg.Session.Timeout, cfg.Session.Retries = 200*time.Millisecond, 1
 		cfg.SOL.Keepalive = time.Second
 		var ev *events
 		c := start(t, cfg, func(c *console.Console) { ev = collect(c) })
 		waitState(t, c, console.StateAttached, time.Second)
-		b.restart(t)
+		b.Restart(t)
 		<-c.Done()
 		if !errors.Is(c.Err(), ipmi.ErrSessionLost) {
 			t.Errorf("Err = %v, want session lost", c.Err())
@@ -510,8 +512,8 @@ func TestEndsByItself(t *testing.T) {
 	})
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		b.imp.SetSilent(true)
-		cfg := b.config()
+		b.Link.SetSilent(true)
+		cfg := config(b)
 		cfg.Reconnect = true
 		cfg.Session.Timeout, cfg.Session.Retries = 100*time.Millisecond, 0
 		c := start(t, cfg, nil)
@@ -524,12 +526,12 @@ func TestEndsByItself(t *testing.T) {
 	})
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		cfg := b.config()
+		cfg := config(b)
 		cfg.Session.Password = []byte("wrong")
 		cfg.Reconnect = true
 		c := start(t, cfg, nil)
 		<-c.Done()
-		if !errors.Is(c.Err(), ipmi.ErrAuth) || b.count("session-open") != 0 {
+		if !errors.Is(c.Err(), ipmi.ErrAuth) || b.Events.Count("session-open") != 0 {
 			t.Errorf("Err = %v, want an authentication failure, not retried", c.Err())
 		}
 	})
@@ -540,7 +542,7 @@ func TestEndsByItself(t *testing.T) {
 func TestStartContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		c, err := console.New(b.config())
+		c, err := console.New(config(b))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -554,8 +556,8 @@ func TestStartContext(t *testing.T) {
 			t.Errorf("Err = %v, want the cause", c.Err())
 		}
 		synctest.Wait() // the BMC records Close Session after it answers
-		if b.count("deactivate") != 1 || b.count("session-close") != 1 {
-			t.Errorf("BMC saw deactivate %d, close %d", b.count("deactivate"), b.count("session-close"))
+		if b.Events.Count("deactivate") != 1 || b.Events.Count("session-close") != 1 {
+			t.Errorf("BMC saw deactivate %d, close %d", b.Events.Count("deactivate"), b.Events.Count("session-close"))
 		}
 	})
 }
@@ -564,20 +566,24 @@ func TestStartContext(t *testing.T) {
 func TestReplay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{})
-		cfg := b.config()
+		cfg := config(b)
 		cfg.History = 16
 		var first *console.Reader
 		c := start(t, cfg, func(c *console.Console) { first = c.NewReader(console.ReaderConfig{}) })
 		waitState(t, c, console.StateAttached, time.Second)
 		const out = "0123456789abcdefXYZ"
-		b.host.write(t, []byte(out))
+		if _, err := b.Host.Write([]byte(out)); err != nil {
+			t.Fatal(err)
+		}
 		got := make([]byte, len(out))
 		if _, err := io.ReadFull(first, got); err != nil {
 			t.Fatal(err)
 		}
 		late := c.NewReader(console.ReaderConfig{Replay: true})
 		none := c.NewReader(console.ReaderConfig{})
-		b.host.write(t, []byte("!"))
+		if _, err := b.Host.Write([]byte("!")); err != nil {
+			t.Fatal(err)
+		}
 		want := out[len(out)-16:] + "!"
 		got = make([]byte, len(want))
 		if _, err := io.ReadFull(late, got); err != nil || string(got) != want {
@@ -597,7 +603,7 @@ func TestDrainAndWaitQuiet(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: fakebmc.EchoHost{}, RetryInterval: 100 * time.Millisecond, RetryCount: 3}})
 		var ev *events
 		var r *console.Reader
-		c := start(t, b.config(), func(c *console.Console) {
+		c := start(t, config(b), func(c *console.Console) {
 			ev = collect(c)
 			r = c.NewReader(console.ReaderConfig{})
 		})
@@ -641,7 +647,7 @@ func TestEventsRateLimited(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{Faults: fakebmc.Faults{FlapHostPower: true}, SOL: fakebmc.SOLConfig{Host: fakebmc.EchoHost{}}})
 		var ev *events
-		c := start(t, b.config(), func(c *console.Console) { ev = collect(c) })
+		c := start(t, config(b), func(c *console.Console) { ev = collect(c) })
 		w, _ := c.NewWriter(console.WriterConfig{})
 		for range 200 {
 			w.Write([]byte("x"))
@@ -681,7 +687,7 @@ func TestLogFollowsInOrder(t *testing.T) {
 		var buf bytes.Buffer
 		lg := console.NewLog(nopCloser{&buf}, "buffer", console.LogConfig{MarkPrefix: "[test] "})
 		followed := make(chan error, 1)
-		c := start(t, b.config(), func(c *console.Console) {
+		c := start(t, config(b), func(c *console.Console) {
 			r := c.NewReader(console.ReaderConfig{Name: "log", Events: true})
 			go func() {
 				followed <- lg.Follow(r, func(e console.Event) (string, bool) {
@@ -751,7 +757,7 @@ func TestWaitQuietLearnsTheSpan(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{RetryInterval: 2 * time.Second, RetryCount: 7}})
 		var sub *console.Subscription
-		c := start(t, b.config(), func(c *console.Console) { sub = c.Events(64) })
+		c := start(t, config(b), func(c *console.Console) { sub = c.Events(64) })
 		for ev := range sub.C {
 			if ev.Kind == console.Connected {
 				break

@@ -5,96 +5,31 @@ import (
 	"context"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/console"
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
-	"github.com/ghmicons/ghmicons/pkg/impair"
-	"github.com/ghmicons/ghmicons/pkg/ipmi"
-	"github.com/ghmicons/ghmicons/pkg/memnet"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 )
 
 // The engine's tests run the console against the simulated BMC over
 // pkg/memnet under testing/synctest: real RMCP+ bytes, fake time.
 
-var admin = ipmi.Config{Username: "admin", Password: []byte("password")}
+var admin = fakebmctest.Admin()
 
-// bmc is a simulated BMC on an in-memory network, its end of the network
-// behind pkg/impair (off until a test turns it on).
-type bmc struct {
-	net  *memnet.Network
-	srv  *fakebmc.Server
-	imp  *impair.Conn
-	host *recHost
-	cfg  fakebmc.Config
-
-	mu  sync.Mutex
-	evs []timedEvent
-}
-
-type timedEvent struct {
-	at time.Time
-	e  fakebmc.Event
-}
-
-func newBMC(t *testing.T, cfg fakebmc.Config) *bmc {
+// newBMC starts a simulated BMC (pkg/fakebmc/fakebmctest) on an in-memory
+// network of its own, at "bmc", its socket behind pkg/impair (BMC.Link, off
+// until a test turns it on) and, unless cfg names one, a recording host
+// without echo (BMC.Host).
+func newBMC(t *testing.T, cfg fakebmc.Config) *fakebmctest.BMC {
 	t.Helper()
-	b := &bmc{net: &memnet.Network{}, host: newRecHost()}
-	if cfg.SOL.Host == nil {
-		cfg.SOL.Host = b.host
-	}
-	cfg.OnEvent = func(e fakebmc.Event) {
-		b.mu.Lock()
-		b.evs = append(b.evs, timedEvent{time.Now(), e})
-		b.mu.Unlock()
-	}
-	b.cfg = cfg
-	b.serve(t)
-	return b
+	return fakebmctest.New(t, cfg, fakebmctest.NoEcho())
 }
 
-// serve starts the BMC (again, after a restart) at the address "bmc".
-func (b *bmc) serve(t *testing.T) {
-	t.Helper()
-	pc, err := b.net.Listen("bmc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.imp = impair.Wrap(pc, impair.Config{})
-	b.srv = fakebmc.New(b.cfg)
-	srv := b.srv
-	go srv.Serve(b.imp) //nolint:errcheck // Close ends it
-	t.Cleanup(func() { srv.Close() })
-}
-
-// restart is a BMC reboot: every session is gone.
-func (b *bmc) restart(t *testing.T) {
-	t.Helper()
-	b.srv.Close()
-	b.serve(t)
-}
-
-func (b *bmc) count(kind fakebmc.EventKind) int {
-	return len(b.times(kind))
-}
-
-func (b *bmc) times(kind fakebmc.EventKind) []time.Time {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []time.Time
-	for _, te := range b.evs {
-		if te.e.Kind == kind {
-			out = append(out, te.at)
-		}
-	}
-	return out
-}
-
-// config is a console configuration for this BMC.
-func (b *bmc) config() console.Config {
+// config is a console configuration for b.
+func config(b *fakebmctest.BMC) console.Config {
 	return console.Config{
-		Addr:    "bmc",
-		Dial:    func(context.Context) (ipmi.Transport, error) { return b.net.Dial("bmc") },
+		Addr:    b.Addr,
+		Dial:    b.DialTransport,
 		Session: admin,
 		Rand:    func() float64 { return 0.5 }, // no jitter: the schedule exactly
 	}
@@ -115,51 +50,6 @@ func start(t *testing.T, cfg console.Config, setup func(c *console.Console)) *co
 	}
 	t.Cleanup(func() { c.Close(context.Background()) })
 	return c
-}
-
-// recHost records what the console sends; it writes what the test gives it.
-type recHost struct {
-	mu   sync.Mutex
-	got  bytes.Buffer
-	line *fakebmc.Line
-	up   chan struct{}
-	once sync.Once
-}
-
-func newRecHost() *recHost { return &recHost{up: make(chan struct{})} }
-
-func (h *recHost) Run(line *fakebmc.Line, done <-chan struct{}) {
-	h.mu.Lock()
-	h.line = line
-	h.mu.Unlock()
-	h.once.Do(func() { close(h.up) })
-	buf := make([]byte, 4096)
-	for {
-		n, err := line.Read(buf)
-		if err != nil {
-			return
-		}
-		h.mu.Lock()
-		h.got.Write(buf[:n])
-		h.mu.Unlock()
-	}
-}
-
-func (h *recHost) received() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.got.String()
-}
-
-func (h *recHost) write(t *testing.T, b []byte) {
-	t.Helper()
-	<-h.up
-	h.mu.Lock()
-	line := h.line
-	h.mu.Unlock()
-	if _, err := line.Write(b); err != nil {
-		t.Fatalf("host write: %v", err)
-	}
 }
 
 // events collects a subscription's events as they come.

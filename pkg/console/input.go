@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/sol"
@@ -200,7 +201,8 @@ func (c *Console) dropQueue(why string) {
 
 // WriterConfig configures a Writer.
 type WriterConfig struct {
-	// Name identifies the writer (for the console server's roles).
+	// Name identifies the writer: the error of a NewWriter refused while
+	// this one holds the lease names it (for the console server's roles).
 	Name string
 	// Lossy never waits: input that does not fit, or comes while there is
 	// no session, is dropped and counted (InputDiscarded).
@@ -219,7 +221,8 @@ type Writer struct {
 }
 
 // NewWriter takes the console's write lease. It fails with ErrWriterBusy
-// while another Writer holds it, unless cfg.Force.
+// (naming the holder's WriterConfig.Name) while another Writer holds it,
+// unless cfg.Force.
 func (c *Console) NewWriter(cfg WriterConfig) (*Writer, error) {
 	w := &Writer{c: c, name: cfg.Name, lossy: cfg.Lossy}
 	var err error
@@ -229,6 +232,9 @@ func (c *Console) NewWriter(cfg WriterConfig) (*Writer, error) {
 			err = ErrClosed
 		case c.in.lease != nil && !cfg.Force:
 			err = ErrWriterBusy
+			if held := c.in.lease.name; held != "" {
+				err = fmt.Errorf("%w (%s)", ErrWriterBusy, held)
+			}
 		default:
 			c.in.lease = w
 			c.in.notify()
@@ -346,7 +352,6 @@ func (c *Console) SendBreak() error {
 type inputState struct {
 	st      *sol.Stream
 	idle    bool // nothing queued, nothing in the sender
-	queued  int
 	changed <-chan struct{}
 	retry   RetryInfo
 	ending  bool
@@ -355,7 +360,7 @@ type inputState struct {
 func (c *Console) inputState() (inputState, error) {
 	var s inputState
 	err := c.call(func() {
-		s = inputState{idle: len(c.in.queue) == 0 && !c.in.inFlight, queued: c.in.queued, changed: c.in.changed,
+		s = inputState{idle: len(c.in.queue) == 0 && !c.in.inFlight, changed: c.in.changed,
 			retry: c.retry, ending: c.ending}
 		if c.att != nil {
 			s.st = c.att.st

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ghmicons/ghmicons/internal/testenv"
 )
 
 // fakeClock returns t0, t0+1s, t0+2s, … on successive calls.
@@ -140,7 +142,7 @@ func TestLogAppends(t *testing.T) {
 // that lost data is an error (issue 8: --log /dev/full exited 0).
 func TestLogWriteError(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
-		t.Skipf("no /dev/full here: %v", err)
+		testenv.Missing(t, "no /dev/full here: %v", err)
 	}
 	l, err := OpenLog("/dev/full", LogConfig{})
 	if err != nil {

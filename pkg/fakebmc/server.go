@@ -254,12 +254,9 @@ func (s *Server) Serve(pc net.PacketConn) error {
 			if closed || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			// ICMP port unreachable from a departed client shows up here on
-			// some systems; it says nothing about the BMC.
+			// A read deadline, or ICMP port unreachable from a departed
+			// client (some systems report it here): neither says anything
+			// about the BMC, which reads on.
 			continue
 		}
 		s.mu.Lock()
@@ -451,10 +448,13 @@ func sessionlessKind(m *ipmi.Message) SetupRequest {
 // session; s.mu held.
 func (s *Server) sessionless(m *ipmi.Message) ([]byte, bool) {
 	var data []byte
-	switch {
-	case m.NetFn == ipmi.NetFnApp && m.Cmd == ipmi.CmdGetChannelAuthCaps:
+	switch sessionlessKind(m) {
+	case ReqAuthCaps:
 		data = s.authCaps(m.Data)
-	case m.NetFn == ipmi.NetFnApp && m.Cmd == ipmi.CmdGetChannelCipherSuites && !s.cfg.NoCipherSuiteList:
+	case ReqCipherSuites:
+		if s.cfg.NoCipherSuiteList {
+			return nil, false
+		}
 		data = s.cipherSuites(m.Data)
 	default:
 		return nil, false

@@ -136,7 +136,6 @@ type solPort struct {
 	cond *sync.Cond
 
 	owner    *session
-	aux      byte
 	outBuf   []byte // host output not yet acknowledged; the first inflight bytes are in flight
 	inflight int
 	outSeq   byte // sequence of the packet in flight, 0 = none
@@ -270,7 +269,7 @@ func (p *solPort) activate(ss *session, d []byte) []byte {
 	if p.owner != nil {
 		return cc(ipmi.CCPayloadAlreadyActive)
 	}
-	p.owner, p.aux = ss, aux
+	p.owner = ss
 	if ss.sol == nil {
 		ss.sol = &solSession{}
 	}

@@ -3,6 +3,8 @@ package ipmi
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -282,7 +284,7 @@ func ParseChassisAction(s string) (ChassisAction, error) {
 	case "soft", "shutdown":
 		return SoftShutdown, nil
 	}
-	return 0, fmt.Errorf("ipmi: unknown power action %q (want on, off, cycle, reset, soft or diag)", s)
+	return 0, fmt.Errorf("ipmi: unknown power action %q (want %s)", s, strings.Join(actionNames, ", "))
 }
 
 // BootDevice is the device selector of boot flags (bits 5:2 of data byte 2).
@@ -313,7 +315,18 @@ func (d BootDevice) String() string {
 	return fmt.Sprintf("device-%d", byte(d))
 }
 
-// ParseBootDevice accepts none, pxe, disk, safe, diag, cdrom, bios, floppy.
+// bootNameList is "none, pxe, …", in the order of the selector's values.
+var bootNameList = func() string {
+	var n []string
+	for _, d := range slices.Sorted(maps.Keys(bootNames)) {
+		n = append(n, bootNames[d])
+	}
+	return strings.Join(n, ", ")
+}()
+
+// ParseBootDevice accepts the names String gives (none, pxe, disk, safe,
+// diag, cdrom, bios, floppy) and ipmitool's others (default, hdd, network,
+// cd, dvd, setup).
 func ParseBootDevice(s string) (BootDevice, error) {
 	s = strings.ToLower(s)
 	for d, n := range bootNames {
@@ -331,7 +344,7 @@ func ParseBootDevice(s string) (BootDevice, error) {
 	case "setup":
 		return BootBIOS, nil
 	}
-	return 0, fmt.Errorf("ipmi: unknown boot device %q (want none, pxe, disk, safe, diag, cdrom or bios)", s)
+	return 0, fmt.Errorf("ipmi: unknown boot device %q (want %s)", s, bootNameList)
 }
 
 // BootFlags is boot option parameter 5.

@@ -307,11 +307,6 @@ func (s *Session) Stats() Stats {
 	}
 }
 
-// Fail ends the session with err (wrapped into ErrSessionLost when it is not
-// already one of this package's errors) without a Close Session exchange.
-// Later calls return the first error.
-func (s *Session) Fail(err error) { s.fail(err) }
-
 func (s *Session) fail(err error) {
 	s.failOnce.Do(func() {
 		s.err = err

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/ghmicons/ghmicons/internal/testenv"
+
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
 	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
@@ -31,7 +33,7 @@ func loopbackName() string {
 func TestIPv6ZoneOverUDP(t *testing.T) {
 	pc, err := net.ListenPacket("udp6", "[::1]:0")
 	if err != nil {
-		t.Skipf("no IPv6 loopback on this machine (listening on [::1]: %v); IPv4 is covered by TestEverySuiteOverUDP", err)
+		testenv.Missing(t, "no IPv6 loopback on this machine (listening on [::1]: %v); IPv4 is covered by TestEverySuiteOverUDP", err)
 	}
 	fakebmctest.New(t, fakebmc.Config{}, fakebmctest.PacketConn(pc))
 	port := pc.LocalAddr().(*net.UDPAddr).Port

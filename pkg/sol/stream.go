@@ -583,7 +583,7 @@ func (st *Stream) Read(b []byte) (int, error) {
 // ends or Close is called (then it returns how much it queued and the
 // stream's error, ErrClosed after Close). See WriteContext for a bound.
 func (st *Stream) Write(b []byte) (int, error) {
-	return st.write(nil, b)
+	return st.write(context.Background(), b)
 }
 
 // WriteContext is Write that also returns, with ctx.Err() and the number of
@@ -606,8 +606,8 @@ func (st *Stream) write(ctx context.Context, b []byte) (int, error) {
 		if st.err != nil {
 			return n, st.err
 		}
-		if ctx != nil && ctx.Err() != nil {
-			return n, ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return n, err
 		}
 		k := st.w.Queue(b)
 		if k == 0 {
