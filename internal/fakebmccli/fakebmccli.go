@@ -5,14 +5,12 @@
 package fakebmccli
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -64,6 +62,8 @@ type options struct {
 	namePattern            string
 	history                int
 	list                   bool
+	serialSet              bool // --serial was given
+	config                 string
 }
 
 // Text that --help and the man page share.
@@ -92,13 +92,13 @@ func newFlagSet(o *options, usage io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.timeout, "session-timeout", 60*time.Second, "drop sessions idle this long")
 	fs.BoolVar(&o.noList, "no-cipher-suite-list", false, "ignore Get Channel Cipher Suites before a session (like ipmi_sim)")
 	fs.BoolVar(&o.rejectP0, "reject-boot-param0", false, "refuse boot option parameter 0 (set in progress), as some BMCs do")
-	fs.StringVar(&o.serial, "serial", "demo", "host side of the serial line: demo, exec:COMMAND, tcp:ADDR, unix:PATH or pty")
+	fs.StringVar(&o.serial, "serial", "demo", "host side of the serial line: demo, echo, exec:COMMAND, tcp:ADDR, unix:PATH, pty, tcp-connect:ADDR or unix-connect:PATH")
 	fs.IntVar(&o.solInbound, "sol-inbound", 0, "largest SOL payload the console may send (default 259)")
 	o.hooks = map[string]*string{}
 	for _, k := range hookKeys {
 		o.hooks[k] = fs.String(k+"-cmd", "", "shell command run on "+strings.ReplaceAll(k, "-", " "))
 	}
-	fs.StringVar(&o.provider, "provider", "", "file of KEY = COMMAND lines for the *-cmd hooks")
+	fs.StringVar(&o.provider, "provider", "", "shipmi provider file ([POWER], [BOOT], [CONSOLE]), or a file of KEY = COMMAND lines for the *-cmd hooks")
 	fs.DurationVar(&o.hookTimeout, "hook-timeout", fakebmc.DefaultHookTimeout, "longest a hook may run; then it is killed and the request answered 0xC3")
 	fs.DurationVar(&o.chassisDelay, "chassis-delay", 0, "misbehaviour: answer power and boot-device commands only after this long")
 	f := &o.faults
@@ -111,6 +111,7 @@ func newFlagSet(o *options, usage io.Writer) *pflag.FlagSet {
 	fs.IntVar(&o.count, "count", 0, "serve a rack of N identical BMCs on consecutive ports from --listen")
 	fs.StringVar(&o.namePattern, "name-pattern", "bmc%d", "names of the --count BMCs, numbered from 1 (printf: node%03d); %(name)s or {name} in --serial and hooks is the name")
 	fs.IntVar(&o.history, "history", 0, "bytes of serial output kept while no console is attached, replayed on activation (default 65536)")
+	fs.StringVar(&o.config, "config", "", "TOML file of the rack's BMCs (see CONFIGURATION FILE); SIGHUP reloads it")
 	fs.BoolVar(&o.list, "list", false, "print the rack's table (name, address, port, provider, power) and exit")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log sessions and commands to stderr")
 	fs.Usage = func() {
@@ -140,6 +141,10 @@ func RunWith(args []string, stdout, logw io.Writer) error {
 	if v, ok := os.LookupEnv("FAKEBMC_PASSWORD"); ok && !fs.Changed("password") {
 		o.password = v
 	}
+	o.serialSet = fs.Changed("serial")
+	if o.config != "" {
+		return runConfig(o, fs, stdout, logw)
+	}
 	specs, err := o.specs()
 	if err != nil {
 		return err
@@ -149,7 +154,43 @@ func RunWith(args []string, stdout, logw io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	return serveRack(ctx, logw, specs, o.verbose, o.count > 0)
+	return serveRack(ctx, logw, specs, rackOpts{verbose: o.verbose, named: o.count > 0})
+}
+
+// runConfig serves the rack of --config, reloading it on SIGHUP.
+func runConfig(o *options, fs *pflag.FlagSet, stdout, logw io.Writer) error {
+	var bad []string
+	fs.Visit(func(f *pflag.Flag) {
+		if f.Name != "config" && f.Name != "list" && f.Name != "verbose" {
+			bad = append(bad, "--"+f.Name)
+		}
+	})
+	if len(bad) > 0 {
+		return fmt.Errorf("--config: %s set the BMCs of the flags; put them in the file ([defaults] or a [[bmc]])", strings.Join(bad, ", "))
+	}
+	load := func() ([]*bmcSpec, error) { return loadConfig(o.config, osConfigEnv()) }
+	specs, err := load()
+	if err != nil {
+		return err
+	}
+	if o.list {
+		return printList(stdout, specs)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hupSig := make(chan os.Signal, 1)
+	signal.Notify(hupSig, syscall.SIGHUP)
+	defer signal.Stop(hupSig)
+	hup := make(chan struct{}, 1)
+	go func() {
+		for range hupSig {
+			select {
+			case hup <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return serveRack(ctx, logw, specs, rackOpts{verbose: o.verbose, named: true, source: o.config, reload: load, hup: hup})
 }
 
 // specs are the BMCs the flags describe: one, or --count of them.
@@ -194,8 +235,22 @@ func (o *options) specs() ([]*bmcSpec, error) {
 		}
 	}
 	if o.provider != "" {
-		if err := readProvider(o.provider, sp.Hooks); err != nil {
+		pf, err := loadProviderFile(o.provider, os.ReadFile)
+		if err != nil {
 			return nil, err
+		}
+		for k, v := range pf.hooks {
+			sp.Hooks[k] = v
+		}
+		if pf.ini != nil {
+			if len(sp.Hooks) > 0 {
+				return nil, fmt.Errorf("--provider %s is a shipmi provider: the *-cmd flags do not go with it", o.provider)
+			}
+			pf.ini.Timeout = o.hookTimeout
+			sp.Provider = pf.ini
+			if pf.ini.Console != "" && !o.serialSet {
+				sp.Serial = pf.ini.Console
+			}
 		}
 	}
 	if o.hookTimeout <= 0 {
@@ -209,15 +264,16 @@ func (o *options) specs() ([]*bmcSpec, error) {
 	}
 	if o.count == 0 {
 		sp.Name = "bmc"
+		sp.Serial = expandName(sp.Serial, sp.Name)
 		return []*bmcSpec{sp}, nil
 	}
 	addrs, err := rackAddrs(o.listen, o.count)
 	if err != nil {
 		return nil, err
 	}
-	names, err := rackNames(o.namePattern, o.count)
+	names, err := rackNames(o.namePattern, o.count, 1)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--name-pattern %w", err)
 	}
 	// A rack's BMCs take small datagrams: the socket buffers of a
 	// thousand BMCs are most of what they cost.
@@ -225,7 +281,7 @@ func (o *options) specs() ([]*bmcSpec, error) {
 	out := make([]*bmcSpec, o.count)
 	for i := range out {
 		c := *sp
-		c.Name, c.Listen, c.Serial = names[i], addrs[i], expandName(o.serial, names[i])
+		c.Name, c.Listen, c.Serial = names[i], addrs[i], expandName(sp.Serial, names[i])
 		out[i] = &c
 	}
 	return out, nil
@@ -245,28 +301,6 @@ func parseSuites(list string) ([]uint8, error) {
 		out = append(out, uint8(n))
 	}
 	return out, nil
-}
-
-func readProvider(path string, hooks map[string]string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		k = strings.TrimSpace(k)
-		if !ok || !slices.Contains(hookKeys, k) {
-			return fmt.Errorf("%s:%d: want KEY = COMMAND with KEY one of %s", path, n, strings.Join(hookKeys, ", "))
-		}
-		hooks[k] = strings.TrimSpace(v)
-	}
-	return sc.Err()
 }
 
 // runHook runs a hook command (none: nothing to do) with its output on

@@ -2,6 +2,7 @@ package fakebmccli
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -35,6 +36,11 @@ type bmcSpec struct {
 	ChassisDelay      time.Duration
 	Faults            impair.Config
 	ReceiveBuffer     int
+}
+
+// decodeHex decodes a key given in hex (0x optional).
+func decodeHex(s string) ([]byte, error) {
+	return hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"))
 }
 
 // expandName substitutes the BMC's name for %(name)s (shipmi's spelling)
@@ -147,18 +153,18 @@ func rackAddrs(listen string, n int) ([]string, error) {
 	return out, nil
 }
 
-// rackNames returns the n names pattern makes from 1, 2, ... n (a printf
-// pattern with one integer verb: bmc%d, node%03d).
-func rackNames(pattern string, n int) ([]string, error) {
+// rackNames returns the n names pattern makes from first, first+1, ...
+// (a printf pattern with one integer verb: bmc%d, node%03d).
+func rackNames(pattern string, n, first int) ([]string, error) {
 	out := make([]string, n)
 	seen := map[string]bool{}
 	for i := range out {
-		name := fmt.Sprintf(pattern, i+1)
+		name := fmt.Sprintf(pattern, first+i)
 		if strings.Contains(name, "%!") {
-			return nil, fmt.Errorf("--name-pattern %q: want one integer verb such as %%d or %%03d", pattern)
+			return nil, fmt.Errorf("%q: want one integer verb such as %%d or %%03d", pattern)
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("--name-pattern %q: gives %q twice (it needs %%d)", pattern, name)
+			return nil, fmt.Errorf("%q: gives %q twice", pattern, name)
 		}
 		seen[name] = true
 		out[i] = name

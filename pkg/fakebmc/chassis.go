@@ -39,10 +39,41 @@ const DefaultHookTimeout = 5 * time.Second
 // ErrHookTimeout with 0xC3 (timeout while processing the command) and any
 // other hook error with 0xD5 (not supported in the present state); IPMI
 // v2.0 §5.2, Table 5-2.
+//
+// A hook or query that wants another completion code returns a
+// *CompletionError.
 var (
 	ErrChassisBusy = errors.New("fakebmc: chassis busy: a power or boot hook is running")
 	ErrHookTimeout = errors.New("fakebmc: hook timed out")
 )
+
+// CompletionError is a hook's or query's error that answers the request
+// with Code (IPMI v2.0 §5.2, Table 5-2) instead of 0xD5.
+type CompletionError struct {
+	Code ipmi.CompletionCode
+	Err  error
+}
+
+func (e *CompletionError) Error() string {
+	return fmt.Sprintf("%v (completion code 0x%02X)", e.Err, byte(e.Code))
+}
+
+func (e *CompletionError) Unwrap() error { return e.Err }
+
+// completionCode is the answer to a request whose hook or query failed
+// with err.
+func completionCode(err error) ipmi.CompletionCode {
+	var ce *CompletionError
+	switch {
+	case errors.As(err, &ce):
+		return ce.Code
+	case errors.Is(err, ErrHookTimeout):
+		return ipmi.CCTimeout
+	case errors.Is(err, ErrChassisBusy):
+		return ipmi.CCNodeBusy
+	}
+	return ipmi.CCNotSupportedNow
+}
 
 // Chassis is the simulated machine: power state and boot flags. Its state
 // methods may be called with the server lock held; the hooks never are, so
@@ -67,6 +98,15 @@ type Chassis struct {
 	// BootHook, if set, is told about boot flag changes (boot option
 	// parameter 5) before they take effect, like Hook.
 	BootHook func(ctx context.Context, f ipmi.BootFlags) error
+	// PowerQuery, if set, is asked for the power state on every Get Chassis
+	// Status (the machine's real state, as a shipmi provider's status
+	// command tells it), without the server lock and under HookTimeout,
+	// and the chassis takes the answer as its state. Nil: the built-in
+	// state.
+	PowerQuery func(ctx context.Context) (on bool, err error)
+	// BootQuery, if set, is asked for the boot device on every Get System
+	// Boot Options of the boot flags (parameter 5), like PowerQuery.
+	BootQuery func(ctx context.Context) (ipmi.BootDevice, error)
 	// HookTimeout bounds each Hook and BootHook call; 0 means
 	// DefaultHookTimeout. A hook still running then fails the action with
 	// ErrHookTimeout (cc 0xC3) and the chassis state stays as it was.
@@ -278,6 +318,26 @@ func (c *Chassis) nextBoot() ipmi.BootFlags {
 		return c.boot
 	}
 	return ipmi.BootFlags{Device: ipmi.BootDisk}
+}
+
+// setPower makes the power state on, as a PowerQuery found it, and tells
+// the power listeners when that is a change.
+func (c *Chassis) setPower(on bool) {
+	c.mu.Lock()
+	if c.on == on {
+		c.mu.Unlock()
+		return
+	}
+	c.on = on
+	e := PowerEvent{Kind: PowerOffEvent}
+	if on {
+		e = PowerEvent{Kind: PowerOnEvent, Boot: c.nextBoot()}
+	}
+	notify := slices.Clone(c.notify)
+	c.mu.Unlock()
+	for _, fn := range notify {
+		fn(e)
+	}
 }
 
 // BootFlags returns the stored boot flags.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"time"
 
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
@@ -138,6 +137,16 @@ func (s *Server) execute(ss *session, m *ipmi.Message) []byte {
 	case ipmi.NetFnChassis:
 		switch m.Cmd {
 		case ipmi.CmdGetChassisStatus:
+			if q := s.chassis.PowerQuery; q != nil {
+				return s.answerLater(ss, m, func(ctx context.Context) ([]byte, error) {
+					on, err := q(ctx)
+					if err != nil {
+						return nil, err
+					}
+					s.chassis.setPower(on)
+					return s.chassis.Status().Append([]byte{0}), nil
+				})
+			}
 			return s.chassis.Status().Append([]byte{0})
 		case ipmi.CmdChassisControl:
 			if len(d) < 1 {
@@ -155,6 +164,17 @@ func (s *Server) execute(ss *session, m *ipmi.Message) []byte {
 		case ipmi.CmdSetBootOptions:
 			return s.setBootOption(ss, m)
 		case ipmi.CmdGetBootOptions:
+			if q := s.chassis.BootQuery; q != nil && len(d) >= 3 && d[0]&0x7F == ipmi.BootParamFlags {
+				return s.answerLater(ss, m, func(ctx context.Context) ([]byte, error) {
+					dev, err := q(ctx)
+					if err != nil {
+						return nil, err
+					}
+					f := s.chassis.BootFlags()
+					f.Valid, f.Device = true, dev
+					return f.Append([]byte{0, 1, ipmi.BootParamFlags}), nil
+				})
+			}
 			return s.getBootOption(d)
 		}
 	case ipmi.NetFnTransport:
@@ -183,13 +203,50 @@ func (s *Server) chassisChange(ss *session, m *ipmi.Message, hook func(context.C
 		s.chassis.end()
 		return cc(ipmi.CCOK)
 	}
-	job := &hookJob{req: *m}
-	job.req.Data = append([]byte(nil), m.Data...)
-	// The request's cache slot says "running" until the answer is in it,
-	// so that a retransmission does not run the hook again.
-	ss.recent[m.Seq&0x3F] = cachedResponse{netFn: m.NetFn, cmd: m.Cmd, req: job.req.Data, at: time.Now(), pending: job}
+	job := s.pendingJob(ss, m)
 	s.hooks.Add(1)
 	go s.finishChange(ss, job, hook, apply)
+	return nil
+}
+
+// pendingJob marks m's cache slot "running" until the answer is in it,
+// so that a retransmission does not run the hook again. s.mu held.
+func (s *Server) pendingJob(ss *session, m *ipmi.Message) *hookJob {
+	job := &hookJob{req: *m}
+	job.req.Data = append([]byte(nil), m.Data...)
+	ss.recent[m.Seq&0x3F] = cachedResponse{netFn: m.NetFn, cmd: m.Cmd, req: job.req.Data, at: time.Now(), pending: job}
+	return job
+}
+
+// answerLater answers m with what work returns, work running on a
+// goroutine of its own without the server lock (a provider's status or
+// boot device command) under the chassis's HookTimeout. A failure is its
+// completion code (completionCode). It returns nil: the answer comes
+// later. s.mu held.
+func (s *Server) answerLater(ss *session, m *ipmi.Message, work func(context.Context) ([]byte, error)) []byte {
+	if s.closed {
+		return cc(ipmi.CCNodeBusy) // not sent: the server is closing
+	}
+	job := s.pendingJob(ss, m)
+	s.hooks.Add(1)
+	go func() {
+		defer s.hooks.Done()
+		var data []byte
+		// runHook returns fn's error only once fn has returned, so data
+		// is read only when work finished.
+		err := s.chassis.runHook(s.hookCtx, func(ctx context.Context) error {
+			var err error
+			data, err = work(ctx)
+			return err
+		})
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err != nil {
+			s.event(EventHookFailed, ss.bmcID, err.Error())
+			data = cc(completionCode(err))
+		}
+		s.answerJob(ss, job, data)
+	}()
 	return nil
 }
 
@@ -206,25 +263,28 @@ func (s *Server) finishChange(ss *session, job *hookJob, hook func(context.Conte
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	code := ipmi.CCOK
-	switch {
-	case err == nil:
+	if err == nil {
 		apply()
-	case errors.Is(err, ErrHookTimeout):
-		code = ipmi.CCTimeout
-	default:
-		code = ipmi.CCNotSupportedNow
+	} else {
+		code = completionCode(err)
 	}
 	s.chassis.end()
 	if err != nil {
 		s.event(EventHookFailed, ss.bmcID, err.Error())
 	}
+	s.answerJob(ss, job, cc(code))
+}
+
+// answerJob sends the answer data of a request that waited for a hook or
+// query; s.mu held.
+func (s *Server) answerJob(ss *session, job *hookJob, data []byte) {
 	c := &ss.recent[job.req.Seq&0x3F]
 	if s.closed || c.pending != job {
 		// Closing, or the console reused the sequence number for another
 		// request: nobody waits for this answer.
 		return
 	}
-	resp := appendResponse(nil, &job.req, cc(code))
+	resp := appendResponse(nil, &job.req, data)
 	c.pending, c.resp, c.at = nil, resp, time.Now()
 	if s.sessions[ss.bmcID] == ss && ss.active {
 		s.send(ss, ipmi.PayloadIPMI, resp)

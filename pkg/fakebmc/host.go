@@ -359,30 +359,54 @@ func pump(line *Line, target func() io.Writer) {
 }
 
 // ParseSerial turns a --serial value into a Host: demo, echo,
-// exec:COMMAND, tcp:ADDR, unix:PATH or pty.
+// exec:COMMAND, tcp:ADDR, unix:PATH, pty, tcp-connect:ADDR or
+// unix-connect:PATH. The listening forms listen at once.
 func ParseSerial(spec string) (Host, error) {
-	kind, arg, _ := strings.Cut(spec, ":")
+	kind, arg, err := splitSerial(spec)
+	if err != nil {
+		return nil, err
+	}
 	switch kind {
 	case "demo":
 		return NewDemoHost(), nil
 	case "echo":
 		return EchoHost{}, nil
 	case "exec":
-		if arg == "" {
-			return nil, fmt.Errorf("fakebmc: --serial exec: needs a command")
-		}
 		return ExecHost{Command: arg}, nil
 	case "tcp", "unix":
-		if arg == "" {
-			return nil, fmt.Errorf("fakebmc: --serial %s: needs an address", kind)
-		}
 		return NewListenHost(kind, arg)
-	case "pty":
-		h, err := NewPTYHost()
-		if err != nil {
-			return nil, err
-		}
-		return h, nil
+	case "tcp-connect", "unix-connect":
+		return &ConnectHost{Network: strings.TrimSuffix(kind, "-connect"), Addr: arg}, nil
 	}
-	return nil, fmt.Errorf("fakebmc: unknown --serial %q (want demo, echo, exec:COMMAND, tcp:ADDR, unix:PATH or pty)", spec)
+	h, err := NewPTYHost()
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// CheckSerial says whether spec is a valid --serial value, without
+// starting anything (a configuration file is checked before it is used).
+func CheckSerial(spec string) error {
+	_, _, err := splitSerial(spec)
+	return err
+}
+
+func splitSerial(spec string) (kind, arg string, err error) {
+	kind, arg, _ = strings.Cut(spec, ":")
+	switch kind {
+	case "demo", "echo", "pty":
+		return kind, arg, nil
+	case "exec":
+		if arg == "" {
+			return "", "", fmt.Errorf("fakebmc: --serial exec: needs a command")
+		}
+		return kind, arg, nil
+	case "tcp", "unix", "tcp-connect", "unix-connect":
+		if arg == "" {
+			return "", "", fmt.Errorf("fakebmc: --serial %s: needs an address", kind)
+		}
+		return kind, arg, nil
+	}
+	return "", "", fmt.Errorf("fakebmc: unknown --serial %q (want demo, echo, exec:COMMAND, tcp:ADDR, unix:PATH, pty, tcp-connect:ADDR or unix-connect:PATH)", spec)
 }

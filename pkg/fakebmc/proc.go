@@ -43,9 +43,16 @@ func (p *shellProc) release() { p.grp.release() }
 // in a process group of its own: when ctx ends first, the command and all
 // it started are killed, and RunShell returns ctx's error.
 func RunShell(ctx context.Context, command string, env []string, out io.Writer) error {
+	return RunShellIn(ctx, "", command, env, out, out)
+}
+
+// RunShellIn is RunShell in the working directory dir ("" is the current
+// one) with standard output and standard error apart.
+func RunShellIn(ctx context.Context, dir, command string, env []string, stdout, stderr io.Writer) error {
 	cmd := shellCommand(command)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Output copied through a pipe must not keep Wait waiting for a
 	// process the command left behind.
 	cmd.WaitDelay = time.Second

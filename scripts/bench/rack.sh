@@ -5,6 +5,7 @@
 #
 #   scripts/bench/rack.sh            # 1000 BMCs on 127.0.0.1:20000-20999
 #   RACK_N=256 RACK_PORT=20000 RACK_IDLE=5 scripts/bench/rack.sh
+#   RACK_JOBS=8 scripts/bench/rack.sh   # also time 8 ipmitool at a time
 #
 # Prints one line of figures (also written to $RACK_OUT if set). Exit
 # status 0 when every BMC answered, 1 otherwise (or when ipmitool or go is
@@ -69,13 +70,23 @@ for i in $(seq 0 $((N - 1))); do
     fi
 done
 total=$(awk -v a="$t1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+par=
+if [ "${RACK_JOBS:-0}" -gt 1 ]; then
+    t2=$(date +%s.%N)
+    pfails=$(seq "$PORT" $((PORT + N - 1)) | xargs -P "$RACK_JOBS" -I{} sh -c \
+        'ipmitool -I lanplus -H 127.0.0.1 -p {} -U admin -E -C 17 -N 1 -R 3 chassis power status </dev/null 2>&1' |
+        grep -vc '^Chassis Power is on$' || true)
+    ptotal=$(awk -v a="$t2" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+    par="; $RACK_JOBS at a time: $ptotal s ($pfails failed)"
+    fails=$((fails + pfails))
+fi
 rss_after=$(rss_kib "$PID")
 
 line=$(awk -v n="$N" -v rss="$rss" -v rss2="$rss_after" -v c="$((c1 - c0))" -v hz="$HZ" -v idle="$IDLE" \
-    -v total="$total" -v start="$start" -v fails="$fails" 'BEGIN {
+    -v total="$total" -v start="$start" -v fails="$fails" -v par="$par" 'BEGIN {
     printf "fakebmc rack of %d BMCs: started in %s s; RSS %.0f KiB total, %.1f KiB/BMC idle (%.1f KiB/BMC after the sessions); ", n, start, rss, rss / n, rss2 / n
     printf "idle CPU %.3f%% of a core for the rack (%.2f us/BMC/s) over %d s; ", 100 * c / hz / idle, 1e6 * c / hz / idle / n, idle
-    printf "ipmitool power status from each in turn: %s s (%.1f ms each), %d failed\n", total, 1000 * total / n, fails }')
+    printf "ipmitool power status from each in turn: %s s (%.1f ms each)%s, %d failed\n", total, 1000 * total / n, par, fails }')
 echo "$line"
 [ -z "${RACK_OUT:-}" ] || echo "$line" >>"$RACK_OUT"
 [ "$fails" -eq 0 ]
