@@ -10,9 +10,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +44,10 @@ type options struct {
 	chassisDelay           time.Duration
 	faults                 impair.Config
 	verbose                bool
+	count                  int
+	namePattern            string
+	history                int
+	list                   bool
 }
 
 // Text that --help and the man page share.
@@ -88,6 +92,10 @@ func newFlagSet(o *options, usage io.Writer) *pflag.FlagSet {
 	fs.Float64Var(&f.Corrupt, "corrupt", 0, "fault injection: probability of flipping a bit")
 	fs.DurationVar(&f.Delay, "delay", 0, "fault injection: delay every datagram sent")
 	fs.Uint64Var(&f.Seed, "seed", 1, "fault injection: random seed")
+	fs.IntVar(&o.count, "count", 0, "serve a rack of N identical BMCs on consecutive ports from --listen")
+	fs.StringVar(&o.namePattern, "name-pattern", "bmc%d", "names of the --count BMCs, numbered from 1 (printf: node%03d); %(name)s or {name} in --serial and hooks is the name")
+	fs.IntVar(&o.history, "history", 0, "bytes of serial output kept while no console is attached, replayed on activation (default 65536)")
+	fs.BoolVar(&o.list, "list", false, "print the rack's table (name, address, port, provider, power) and exit")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log sessions and commands to stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "Usage: fakebmc [flags]\n\n%s\n\n%s\n%s", Summary, fs.FlagUsages(), hooksHelp)
@@ -101,7 +109,10 @@ func FlagSet() *pflag.FlagSet { return newFlagSet(&options{}, io.Discard) }
 // Run runs fakebmc with args (without the program name) until SIGINT,
 // SIGTERM or SIGHUP, logging to logw. A nil error after a signal; --help
 // gives pflag.ErrHelp; any other error is a bad flag or a failure to serve.
-func Run(args []string, logw io.Writer) error {
+func Run(args []string, logw io.Writer) error { return RunWith(args, os.Stdout, logw) }
+
+// RunWith is Run with the standard output (--list's table) given.
+func RunWith(args []string, stdout, logw io.Writer) error {
 	o := &options{}
 	fs := newFlagSet(o, logw)
 	if err := fs.Parse(args); err != nil {
@@ -113,108 +124,114 @@ func Run(args []string, logw io.Writer) error {
 	if v, ok := os.LookupEnv("FAKEBMC_PASSWORD"); ok && !fs.Changed("password") {
 		o.password = v
 	}
-	cfg := fakebmc.Config{SessionTimeout: o.timeout, NoCipherSuiteList: o.noList, RejectBootParam0: o.rejectP0}
-	cfg.Users = append(cfg.Users, fakebmc.User{Name: o.user, Password: []byte(o.password)})
+	specs, err := o.specs()
+	if err != nil {
+		return err
+	}
+	if o.list {
+		return printList(stdout, specs)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	return serveRack(ctx, logw, specs, o.verbose, o.count > 0)
+}
+
+// specs are the BMCs the flags describe: one, or --count of them.
+func (o *options) specs() ([]*bmcSpec, error) {
+	sp := &bmcSpec{Listen: o.listen, SessionTimeout: o.timeout, NoCipherSuiteList: o.noList, RejectBootParam0: o.rejectP0,
+		Serial: o.serial, SOLInbound: o.solInbound, History: o.history, HookTimeout: o.hookTimeout,
+		ChassisDelay: o.chassisDelay, Faults: o.faults, Hooks: map[string]string{}}
+	sp.Users = append(sp.Users, fakebmc.User{Name: o.user, Password: []byte(o.password)})
 	for _, u := range o.users {
 		parts := strings.SplitN(u, ":", 3)
 		if len(parts) < 2 {
-			return fmt.Errorf("--extra-user %q: want NAME:PASSWORD[:PRIVILEGE]", u)
+			return nil, fmt.Errorf("--extra-user %q: want NAME:PASSWORD[:PRIVILEGE]", u)
 		}
 		nu := fakebmc.User{Name: parts[0], Password: []byte(parts[1])}
 		if len(parts) == 3 {
 			p, err := ipmi.ParsePrivilege(parts[2])
 			if err != nil {
-				return err
+				return nil, err
 			}
 			nu.MaxPrivilege = p
 		}
-		cfg.Users = append(cfg.Users, nu)
+		sp.Users = append(sp.Users, nu)
 	}
 	switch {
 	case o.kgHex != "":
 		b, err := hex.DecodeString(strings.TrimPrefix(o.kgHex, "0x"))
 		if err != nil {
-			return fmt.Errorf("--kg-hex: %w", err)
+			return nil, fmt.Errorf("--kg-hex: %w", err)
 		}
-		cfg.Kg = b
+		sp.Kg = b
 	case o.kg != "":
-		cfg.Kg = []byte(o.kg)
+		sp.Kg = []byte(o.kg)
 	}
-	cfg.CipherSuites = []uint8{}
-	for _, s := range strings.Split(o.suites, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 0 || n > 255 {
-			return fmt.Errorf("--cipher-suites: bad suite %q", s)
+	suites, err := parseSuites(o.suites)
+	if err != nil {
+		return nil, fmt.Errorf("--cipher-suites: %w", err)
+	}
+	sp.Suites = suites
+	for k, v := range o.hooks {
+		if *v != "" {
+			sp.Hooks[k] = *v
 		}
-		if _, ok := ipmi.LookupCipherSuite(uint8(n)); !ok {
-			return fmt.Errorf("--cipher-suites: suite %d not implemented (have %v)", n, ipmi.SupportedCipherSuites())
-		}
-		cfg.CipherSuites = append(cfg.CipherSuites, uint8(n))
 	}
 	if o.provider != "" {
-		if err := readProvider(o.provider, o.hooks); err != nil {
-			return err
+		if err := readProvider(o.provider, sp.Hooks); err != nil {
+			return nil, err
 		}
 	}
 	if o.hookTimeout <= 0 {
-		return fmt.Errorf("--hook-timeout must be positive")
+		return nil, fmt.Errorf("--hook-timeout must be positive")
 	}
-	chassis := fakebmc.NewChassis()
-	chassis.HookTimeout = o.hookTimeout
-	powerKeys := map[ipmi.ChassisAction]string{ipmi.PowerOn: "power-on", ipmi.PowerOff: "power-off", ipmi.PowerCycle: "power-cycle",
-		ipmi.HardReset: "power-reset", ipmi.SoftShutdown: "power-soft", ipmi.DiagInterrupt: "power-diag"}
-	for _, key := range powerKeys {
-		if *o.hooks[key] != "" {
-			chassis.Hook = func(ctx context.Context, a ipmi.ChassisAction) error {
-				return runHook(ctx, logw, *o.hooks[powerKeys[a]], "GHMICONS_ACTION="+a.String())
-			}
-			break
-		}
+	if o.history < 0 {
+		return nil, fmt.Errorf("--history must not be negative")
 	}
-	if *o.hooks["bootdev"] != "" {
-		chassis.BootHook = func(ctx context.Context, b ipmi.BootFlags) error {
-			return runHook(ctx, logw, *o.hooks["bootdev"], "GHMICONS_BOOTDEV="+b.Device.String(),
-				fmt.Sprintf("GHMICONS_BOOT_PERSISTENT=%v", b.Persistent), fmt.Sprintf("GHMICONS_BOOT_EFI=%v", b.EFI))
-		}
+	if o.count < 0 {
+		return nil, fmt.Errorf("--count must be positive")
 	}
-	cfg.Chassis = chassis
-	cfg.Faults.ChassisDelay = o.chassisDelay
-	host, err := fakebmc.ParseSerial(o.serial)
+	if o.count == 0 {
+		sp.Name = "bmc"
+		return []*bmcSpec{sp}, nil
+	}
+	addrs, err := rackAddrs(o.listen, o.count)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cfg.SOL.Host = host
-	if o.solInbound > 0 {
-		cfg.SOL.InboundSize = uint16(o.solInbound)
-	}
-	if o.verbose {
-		cfg.OnEvent = func(e fakebmc.Event) {
-			fmt.Fprintf(logw, "%s fakebmc: %s session 0x%08x %s\n", e.Time.Format(time.RFC3339), e.Kind, e.SessionID, e.Detail)
-		}
-	}
-	pc, err := net.ListenPacket("udp", o.listen)
+	names, err := rackNames(o.namePattern, o.count)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var conn net.PacketConn = pc
-	if f := o.faults; f.Drop > 0 || f.Duplicate > 0 || f.Reorder > 0 || f.Corrupt > 0 || f.Delay > 0 {
-		conn = impair.Wrap(pc, f)
+	// A rack's BMCs take small datagrams: the socket buffers of a
+	// thousand BMCs are most of what they cost.
+	sp.ReceiveBuffer = 4096
+	out := make([]*bmcSpec, o.count)
+	for i := range out {
+		c := *sp
+		c.Name, c.Listen, c.Serial = names[i], addrs[i], expandName(o.serial, names[i])
+		out[i] = &c
 	}
-	srv := fakebmc.New(cfg)
-	fmt.Fprintf(logw, "fakebmc: serving RMCP+ on %s (user %s, cipher suites %v, serial %s)\n", pc.LocalAddr(), o.user, cfg.CipherSuites, o.serial)
-	if p, ok := host.(interface{ Path() string }); ok {
-		fmt.Fprintf(logw, "fakebmc: serial line on %s\n", p.Path())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	return srv.Serve(conn)
+	return out, nil
 }
 
-func readProvider(path string, hooks map[string]*string) error {
+// parseSuites parses a comma-separated list of implemented cipher suites.
+func parseSuites(list string) ([]uint8, error) {
+	out := []uint8{}
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 || n > 255 {
+			return nil, fmt.Errorf("bad suite %q", s)
+		}
+		if _, ok := ipmi.LookupCipherSuite(uint8(n)); !ok {
+			return nil, fmt.Errorf("suite %d not implemented (have %v)", n, ipmi.SupportedCipherSuites())
+		}
+		out = append(out, uint8(n))
+	}
+	return out, nil
+}
+
+func readProvider(path string, hooks map[string]string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -228,10 +245,10 @@ func readProvider(path string, hooks map[string]*string) error {
 		}
 		k, v, ok := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
-		if !ok || hooks[k] == nil {
+		if !ok || !slices.Contains(hookKeys, k) {
 			return fmt.Errorf("%s:%d: want KEY = COMMAND with KEY one of %s", path, n, strings.Join(hookKeys, ", "))
 		}
-		*hooks[k] = strings.TrimSpace(v)
+		hooks[k] = strings.TrimSpace(v)
 	}
 	return sc.Err()
 }

@@ -287,7 +287,6 @@ func (in *execInput) isClosed() bool {
 type ListenHost struct {
 	Network, Addr string
 	ln            net.Listener
-	ready         chan struct{}
 }
 
 // NewListenHost listens at once, so the address is known (and taken) before
@@ -302,6 +301,10 @@ func NewListenHost(network, addr string) (*ListenHost, error) {
 
 // Path is where the host side listens.
 func (h *ListenHost) Path() string { return h.Network + ":" + h.Addr }
+
+// Close stops listening, for a host that never ran (Run closes the
+// listener when its line closes).
+func (h *ListenHost) Close() error { return h.ln.Close() }
 
 // Run implements Host.
 func (h *ListenHost) Run(line *Line, done <-chan struct{}) {

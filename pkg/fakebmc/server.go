@@ -49,6 +49,11 @@ type Config struct {
 	SOL SOLConfig
 	// Faults are protocol-level misbehaviours for tests; zero is none.
 	Faults Faults
+	// ReceiveBuffer is the largest datagram taken whole (a longer one is
+	// truncated, fails its integrity check and is dropped); default 64 KiB.
+	// A rack of many BMCs sets it lower: RMCP+ packets of IPMI and SOL
+	// (IPMI v2.0 §13.6, §15.9) stay well under 1 KiB.
+	ReceiveBuffer int
 	// OnEvent, if set, is called (with the server lock held: do not call back
 	// into the Server) for every protocol event worth observing in tests
 	// (package fakebmctest records them and waits for them).
@@ -145,6 +150,9 @@ func New(cfg Config) *Server {
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = 16
 	}
+	if cfg.ReceiveBuffer <= 0 {
+		cfg.ReceiveBuffer = 64 << 10
+	}
 	if cfg.GUID == ([16]byte{}) {
 		copy(cfg.GUID[:], "ghmicons-fakebmc")
 	}
@@ -236,7 +244,7 @@ func (s *Server) Serve(pc net.PacketConn) error {
 	}
 	s.pc = pc
 	s.mu.Unlock()
-	buf := make([]byte, 65536)
+	buf := make([]byte, s.cfg.ReceiveBuffer)
 	for {
 		n, from, err := pc.ReadFrom(buf)
 		if err != nil {
