@@ -13,9 +13,9 @@
 //	fleettool first-byte --reps 20 --expect 'n0000 [0-9]+' -- ssh ...
 //	fleettool keys --keys 50 -- ghmicons -H ...
 //
-// rack: N simulated BMCs (pkg/fakebmc) on consecutive UDP ports of
-// 127.0.0.1, named n0000, n0001, ..., each with a host that writes a numbered
-// line "NAME SEQ" every --interval (first line after a random part of the
+// rack: N simulated BMCs in one fakebmc.Rack (what `fakebmc --count` runs)
+// on consecutive UDP ports of 127.0.0.1, named n0000, n0001, ..., each with a
+// host that writes a numbered line "NAME SEQ" every --interval (first line after a random part of the
 // interval, so the rack does not print in bursts), and optionally one more
 // BMC whose host echoes (for keystroke round trips). SIGUSR1 pauses the
 // hosts (idle measurement), SIGUSR2 resumes them, SIGHUP stops them for good
@@ -155,26 +155,25 @@ func rack(args []string) error {
 	var paused atomic.Bool
 	stop := make(chan struct{})
 	var hosts []*ticker
-	var servers []*fakebmc.Server
-	listen := func(port int, h fakebmc.Host) error {
-		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			return err
-		}
-		s := fakebmc.New(fakebmc.Config{Users: users, SessionTimeout: 2 * time.Minute, SOL: fakebmc.SOLConfig{Host: h}})
-		s.Start(pc)
-		servers = append(servers, s)
-		return nil
+	r := fakebmc.NewRack()
+	defer r.Close()
+	add := func(name string, port int, h fakebmc.Host) error {
+		_, err := r.Add(fakebmc.RackBMC{
+			Name:   name,
+			Listen: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+			Config: fakebmc.Config{Users: users, SessionTimeout: 2 * time.Minute, SOL: fakebmc.SOLConfig{Host: h}},
+		})
+		return err
 	}
 	for i := 0; i < *count; i++ {
 		t := &ticker{name: name(i), interval: *interval, paused: &paused, stop: stop, stopped: make(chan struct{})}
 		hosts = append(hosts, t)
-		if err := listen(*base+i, t); err != nil {
+		if err := add(t.name, *base+i, t); err != nil {
 			return err
 		}
 	}
 	if *echo != 0 {
-		if err := listen(*echo, fakebmc.EchoHost{}); err != nil {
+		if err := add("echo", *echo, fakebmc.EchoHost{}); err != nil {
 			return err
 		}
 	}
@@ -211,9 +210,6 @@ func rack(args []string) error {
 			}
 			fmt.Println("stopped")
 		default:
-			for _, s := range servers {
-				s.Close()
-			}
 			return nil
 		}
 	}
