@@ -68,6 +68,9 @@ func report(w io.Writer, err error) {
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
 
 func run(args []string, env Env) error {
+	if len(args) > 0 && args[0] == "serve" {
+		return runServe(args[1:], env) // serve.go
+	}
 	o, err := parseOptions(args, env.Stderr)
 	if err != nil {
 		var ue *usageError
