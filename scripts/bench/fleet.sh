@@ -48,7 +48,7 @@ done
 if [ "$SMOKE" = 1 ]; then
     N=${N:-20}; IDLE=${FLEET_IDLE_SECS:-5}; ATTACH_REPS=5; KEYS=15
 else
-    N=${N:-1000}; IDLE=${FLEET_IDLE_SECS:-60}; ATTACH_REPS=20; KEYS=50
+    N=${N:-1000}; IDLE=${FLEET_IDLE_SECS:-60}; ATTACH_REPS=20; KEYS=200
 fi
 SYSTEMS=${FLEET_SYSTEMS:-serve,conman,conserver}
 CONNECT_TIMEOUT=${FLEET_CONNECT_TIMEOUT:-120}
@@ -68,7 +68,7 @@ ulimit -n "$(ulimit -Hn)" || die "cannot raise the open-file limit to its hard l
 for c in conmand conserver ssh ssh-keygen ldd; do
     command -v "$c" >/dev/null || die "$c not found (scripts/install-peers.sh installs it)"
 done
-ldd "$(command -v conmand)" | grep -q libipmiconsole ||
+[[ $(ldd "$(command -v conmand)") == *libipmiconsole* ]] ||
     die "conmand is not built with FreeIPMI (no libipmiconsole): it has no native IPMI consoles"
 need=$(( N * 8 + 200 ))
 [ "$(ulimit -n)" -ge "$need" ] || die "open-file limit $(ulimit -n) < $need needed for N=$N"
@@ -91,8 +91,13 @@ stop_tree() { # PID: TERM the process and everything it started, then KILL what 
     # shellcheck disable=SC2086
     kill -KILL $all 2>/dev/null || true
 }
+stop_master() { # the OpenSSH master connection of the attach test
+    [ -S "$WORK/ssh/cm" ] || return 0
+    ssh -o "ControlPath=$WORK/ssh/cm" -O exit n0000@127.0.0.1 2>/dev/null || true
+}
 cleanup() {
     local rc=$?
+    stop_master
     stop_tree "$SERVER_PID"; SERVER_PID=
     stop_tree "$RACK_PID"; RACK_PID=
     if [ "${KEEP_WORK:-0}" = 1 ] || [ "$rc" -ne 0 ]; then echo "fleet: work files kept in $WORK" >&2; else rm -rf "$WORK"; fi
@@ -217,16 +222,26 @@ run_system() {
     R[$s.usage]=$out; log "$s idle: $out"
     if [ "$s" = serve ]; then
         # shellcheck disable=SC2046
-        out=$("$TOOL" keys --keys "$KEYS" -- ssh $(ssh_opts) -T echo@127.0.0.1) || die "serve: keystrokes through ssh failed"
+        out=$("$TOOL" keys --keys "$KEYS" -- ssh $(ssh_opts) -tt echo@127.0.0.1) || die "serve: keystrokes through ssh failed"
         R[serve.keys]=$out; log "ssh keystrokes: $out"
     fi
     kill -USR2 "$RACK_PID"
     sleep 3
     if [ "$s" = serve ]; then
         # shellcheck disable=SC2046
-        out=$("$TOOL" first-byte --reps "$ATTACH_REPS" --expect 'n0000 [0-9]+' -- ssh $(ssh_opts) -T n0000@127.0.0.1) ||
+        out=$("$TOOL" first-byte --reps "$ATTACH_REPS" --expect 'n0000 [0-9]+' -- ssh $(ssh_opts) -tt n0000@127.0.0.1) ||
             die "serve: ssh attach failed"
         R[serve.attach]=$out; log "ssh attach to first replayed line: $out"
+        # The same on a connection already open (OpenSSH multiplexing): the
+        # attach itself, without the client's start, key exchange and auth.
+        # shellcheck disable=SC2046
+        ssh $(ssh_opts) -o ControlMaster=yes -o "ControlPath=$WORK/ssh/cm" -N -f n0000@127.0.0.1 ||
+            die "serve: ssh master connection failed"
+        # shellcheck disable=SC2046
+        out=$("$TOOL" first-byte --reps "$ATTACH_REPS" --expect 'n0000 [0-9]+' -- ssh $(ssh_opts) -o ControlMaster=no \
+            -o "ControlPath=$WORK/ssh/cm" -tt n0000@127.0.0.1) || die "serve: ssh attach over an open connection failed"
+        R[serve.attachmux]=$out; log "ssh attach over an open connection: $out"
+        stop_master
     fi
     sleep 2
     kill -HUP "$RACK_PID" # hosts stop and say what they wrote last
@@ -279,7 +294,7 @@ TABLE=$WORK/table.md
         echo
         echo "| ghmicons serve | median | p90 | min–max |"
         echo "|---|---|---|---|"
-        for k in "serve.attach:SSH attach to first replayed line, ms (${ATTACH_REPS} runs)" "serve.keys:keystroke round trip through SSH, ms" "direct.keys:keystroke round trip, direct ghmicons, same BMC, ms"; do
+        for k in "serve.attach:SSH attach to first replayed line, ms, from starting ssh (${ATTACH_REPS} runs)" "serve.attachmux:… on an open connection (ssh -o ControlPath), ms" "serve.keys:keystroke round trip through SSH, ms" "direct.keys:keystroke round trip, direct ghmicons, same BMC, ms"; do
             v=${R[${k%%:*}]}
             echo "| ${k#*:} | $(field median_ms "$v") | $(field p90_ms "$v") | $(field min_ms "$v")–$(field max_ms "$v") |"
         done
@@ -298,6 +313,7 @@ if [ "$SMOKE" = 0 ] && [ -n "${R[serve.usage]:-}" ]; then
     tgt "serve: RSS, MB" "$(field rss_mb "${R[serve.usage]}")" '<=' 150
     tgt "serve: idle CPU, %" "$(field cpu_pct "${R[serve.usage]}")" '<=' 2
     tgt "serve: SSH attach median, ms" "$(field median_ms "${R[serve.attach]}")" '<=' 50
+    tgt "serve: SSH attach on an open connection, median, ms" "$(field median_ms "${R[serve.attachmux]}")" '<=' 50
     tgt "serve: keystroke SSH - direct, ms" "$(awk -v a="$(field median_ms "${R[serve.keys]}")" -v b="$(field median_ms "${R[direct.keys]}")" 'BEGIN { printf "%.3f", a - b }')" '<=' 0.3
 fi | tee "$WORK/targets.txt"
 grep -q MISSED "$WORK/targets.txt" && missed=1
