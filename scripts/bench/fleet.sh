@@ -75,21 +75,28 @@ need=$(( N * 8 + 200 ))
 
 WORK=$(mktemp -d /tmp/fleet-bench.XXXXXX)
 RACK_PID= SERVER_PID=
-stop_tree() { # PID: TERM the process and everything it started, then KILL what is left
-    local p=$1 all
+stop_tree() { # PID [SPARE]: stop PID and everything it started (its descendants, and any
+    # process of this run's work directory that they left behind), but not the tree of SPARE.
+    # TERM first, so that each closes its sessions; then KILL, sweeping again for
+    # what a dying server respawned (conserver restarts exec consoles).
+    local p=$1 spare=${2:-} all round
     [ -n "$p" ] || return 0
-    all=$("$TOOL" pids --pid "$p" 2>/dev/null || true)
-    [ -n "$all" ] || return 0
-    # shellcheck disable=SC2086
-    kill -TERM $all 2>/dev/null || true
-    for _ in $(seq 100); do
-        local alive=0 q
-        for q in $all; do kill -0 "$q" 2>/dev/null && alive=1; done
-        [ $alive = 0 ] && return 0
-        sleep 0.1
+    kill -TERM "$p" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    for round in 1 2 3 4 5 6; do
+        all=$("$TOOL" pids --pid "$p" --match "$WORK/" ${spare:+--exclude "$spare"} 2>/dev/null || true)
+        [ -n "$all" ] || return 0
+        if [ "$round" = 1 ]; then
+            # shellcheck disable=SC2086
+            kill -TERM $all 2>/dev/null || true
+            sleep 3
+        else
+            # shellcheck disable=SC2086
+            kill -KILL $all 2>/dev/null || true
+            sleep 0.5
+        fi
     done
-    # shellcheck disable=SC2086
-    kill -KILL $all 2>/dev/null || true
+    echo "fleet: WARNING: processes of $WORK still running: $all" >&2
 }
 stop_master() { # the OpenSSH master connection of the attach test
     [ -S "$WORK/ssh/cm" ] || return 0
@@ -98,8 +105,12 @@ stop_master() { # the OpenSSH master connection of the attach test
 cleanup() {
     local rc=$?
     stop_master
-    stop_tree "$SERVER_PID"; SERVER_PID=
+    stop_tree "$SERVER_PID" "$RACK_PID"; SERVER_PID=
     stop_tree "$RACK_PID"; RACK_PID=
+    local left
+    left=$("$TOOL" pids --match "$WORK/" 2>/dev/null || true)
+    # shellcheck disable=SC2086
+    [ -z "$left" ] || kill -KILL $left 2>/dev/null || true
     if [ "${KEEP_WORK:-0}" = 1 ] || [ "$rc" -ne 0 ]; then echo "fleet: work files kept in $WORK" >&2; else rm -rf "$WORK"; fi
     exit "$rc"
 }
@@ -251,7 +262,7 @@ run_system() {
     if out=$("$TOOL" check --dir "$d/logs" --state "$d/state"); then R[$s.logs]=ok; else R[$s.logs]=FAIL; fi
     R[$s.logsdetail]=$(head -1 <<<"$out")
     log "$s: $out"
-    stop_tree "$SERVER_PID"; SERVER_PID=
+    stop_tree "$SERVER_PID" "$RACK_PID"; SERVER_PID=
     stop_rack
     [ "${R[$s.logs]}" = ok ] || die "$s: logs incomplete: $out"
 }
@@ -274,6 +285,7 @@ cell() { # SYSTEM KIND
         pss) echo "$(field pss_mb "$u") MB" ;;
         cpu) echo "$(field cpu_pct "$u") %" ;;
         logs) echo "${R[$1.logsdetail]:-–}" | sed 's/^logs complete: \([0-9]* of [0-9]*\) consoles;.*; \([0-9]*\) gaps, \([0-9]*\) repeats.*/\1 complete (\2 gaps, \3 repeats)/' ;;
+        reconn) echo "${R[$1.logsdetail]:-–}" | sed 's/.*; \([0-9]*\) consoles connected more than once; \([0-9]*\) host lines split by a note.*/\1; \2/' ;;
     esac
 }
 ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo '?'; }
@@ -285,7 +297,7 @@ TABLE=$WORK/table.md
     echo
     printf '| |'; for s in "${sys_list[@]}"; do printf ' %s |' "$s"; done; echo
     printf '|---|'; for s in "${sys_list[@]}"; do printf -- '---|'; done; echo
-    for k in "connect:all connected (s from start)" "procs:processes" "rss:RSS, sum" "pss:PSS, sum" "cpu:idle CPU, one core, ${IDLE} s" "logs:logs complete"; do
+    for k in "connect:all connected (s from start)" "procs:processes" "rss:RSS, sum" "pss:PSS, sum" "cpu:idle CPU, one core, ${IDLE} s" "logs:logs complete" "reconn:consoles reconnected during the run; host lines split by a note"; do
         printf '| %s |' "${k#*:}"
         for s in "${sys_list[@]}"; do printf ' %s |' "$(cell "$s" "${k%%:*}")"; done
         echo

@@ -9,7 +9,7 @@
 //	fleettool wait --dir DIR --count 1000 --timeout 120s
 //	fleettool check --dir DIR --state DIR/state
 //	fleettool usage --pid 123 --pid 456 --cpu-secs 60
-//	fleettool pids --pid 123
+//	fleettool pids --pid 123 --match /tmp/fleet-bench.X --exclude 456
 //	fleettool first-byte --reps 20 --expect 'n0000 [0-9]+' -- ssh ...
 //	fleettool keys --keys 50 -- ghmicons -H ...
 //
@@ -33,7 +33,9 @@
 // one core.
 //
 // pids: the given processes and all their descendants, one PID a line (for
-// stopping a server with every process it started).
+// stopping a server with every process it started); --match adds those
+// whose command line contains a string (the run's work directory: what a
+// server started and lost track of), --exclude leaves a tree out.
 //
 // first-byte: runs the command --reps times and reports the time from its
 // start to the first output matching --expect (median, min, max).
@@ -216,7 +218,41 @@ func rack(args []string) error {
 	return nil
 }
 
-var hostLine = regexp.MustCompile(`\b(n[0-9]{4}) ([0-9]+)\b`)
+var (
+	hostLine  = regexp.MustCompile(`\b(n[0-9]{4}) ([0-9]+)\b`)
+	hostWhole = regexp.MustCompile(`^n[0-9]{4} [0-9]+$`)
+	hostInRun = regexp.MustCompile(`(n[0-9]{4}) ([0-9]+)`)
+)
+
+// note reports whether a log line is the server's own (a connect or loss
+// note, a banner): ghmicons and serve write "[ghmicons] ...", conserver
+// "[-- ... --]", conman "<ConMan> ...". Host lines start with their name.
+func note(l string) bool { return strings.HasPrefix(l, "[") || strings.HasPrefix(l, "<") }
+
+// hostText is a log without the server's notes and without line breaks:
+// a host line that a note interrupted (a server that ends the partial line
+// before its note) is whole again, and consecutive host lines run together
+// ("n0001 7n0001 8"), which hostInRun still tells apart.
+func hostText(ls []string) (text string, notes, connects, fragments int) {
+	var b strings.Builder
+	for _, l := range ls {
+		l = strings.Trim(l, "\r")
+		switch {
+		case l == "":
+		case note(l):
+			notes++
+			if strings.Contains(l, "connected to") {
+				connects++
+			}
+		default:
+			if !hostWhole.MatchString(l) {
+				fragments++
+			}
+			b.WriteString(l)
+		}
+	}
+	return b.String(), notes, connects, fragments
+}
 
 // tail reads what a file gained since the last call.
 type tail struct {
@@ -332,7 +368,7 @@ func check(args []string) error {
 		names = append(names, n)
 		last[n] = s
 	}
-	var complete, lines, gaps, dups, short, foreign int
+	var complete, lines, gaps, dups, short, foreign, connects, reconnected, fragments int
 	var bad []string
 	for _, n := range names {
 		t := &tail{path: filepath.Join(*dir, n+".log")}
@@ -351,29 +387,33 @@ func check(args []string) error {
 				bad = append(bad, n+": "+fmt.Sprintf(format, a...))
 			}
 		}
-		for _, l := range ls {
-			for _, m := range hostLine.FindAllStringSubmatch(l, -1) {
-				if m[1] != n {
-					foreign++
-					note("line of %s in its log", m[1])
-					continue
-				}
-				s, _ := strconv.Atoi(m[2])
-				lines++
-				switch {
-				case prev == 0:
-					first = s
-				case s == prev+1:
-				case s <= prev:
-					dups++
-					note("%d after %d (again)", s, prev)
-				default:
-					gaps++
-					note("%d after %d (%d missing)", s, prev, s-prev-1)
-				}
-				if s > prev {
-					prev = s
-				}
+		text, _, c, f := hostText(ls)
+		connects += c
+		fragments += f
+		if c > 1 {
+			reconnected++
+		}
+		for _, m := range hostInRun.FindAllStringSubmatch(text, -1) {
+			if m[1] != n {
+				foreign++
+				note("line of %s in its log", m[1])
+				continue
+			}
+			s, _ := strconv.Atoi(m[2])
+			lines++
+			switch {
+			case prev == 0:
+				first = s
+			case s == prev+1:
+			case s <= prev:
+				dups++
+				note("%d after %d (again)", s, prev)
+			default:
+				gaps++
+				note("%d after %d (%d missing)", s, prev, s-prev-1)
+			}
+			if s > prev {
+				prev = s
 			}
 		}
 		if prev != last[n] {
@@ -384,8 +424,8 @@ func check(args []string) error {
 			complete++
 		}
 	}
-	fmt.Printf("logs complete: %d of %d consoles; %d host lines logged; %d gaps, %d repeats, %d logs short of the host's last line, %d lines in the wrong log\n",
-		complete, len(names), lines, gaps, dups, short, foreign)
+	fmt.Printf("logs complete: %d of %d consoles; %d host lines logged; %d gaps, %d repeats, %d logs short of the host's last line, %d lines in the wrong log; %d connect notes, %d consoles connected more than once; %d host lines split by a note\n",
+		complete, len(names), lines, gaps, dups, short, foreign, connects, reconnected, fragments/2)
 	for _, l := range bad {
 		fmt.Println("  " + l)
 	}
@@ -531,13 +571,30 @@ func usage(args []string) error {
 
 func pids(args []string) error {
 	fs := flag.NewFlagSet("pids", flag.ExitOnError)
-	var roots pidList
+	var roots, exclude pidList
 	fs.Var(&roots, "pid", "a process whose tree to list; repeatable")
+	fs.Var(&exclude, "exclude", "a process (and its tree) not to list; repeatable")
+	match := fs.String("match", "", "also list processes whose command line contains this (with their trees)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *match != "" {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil || pid == os.Getpid() {
+				continue
+			}
+			if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && bytes.Contains(b, []byte(*match)) {
+				roots = append(roots, pid)
+			}
+		}
+	}
+	skip := tree(exclude)
 	for p := range tree(roots) {
-		fmt.Println(p)
+		if _, no := skip[p]; !no && p != os.Getpid() {
+			fmt.Println(p)
+		}
 	}
 	return nil
 }
