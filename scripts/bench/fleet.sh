@@ -285,7 +285,7 @@ cell() { # SYSTEM KIND
         pss) echo "$(field pss_mb "$u") MB" ;;
         cpu) echo "$(field cpu_pct "$u") %" ;;
         logs) echo "${R[$1.logsdetail]:-–}" | sed 's/^logs complete: \([0-9]* of [0-9]*\) consoles;.*; \([0-9]*\) gaps, \([0-9]*\) repeats.*/\1 complete (\2 gaps, \3 repeats)/' ;;
-        reconn) echo "${R[$1.logsdetail]:-–}" | sed 's/.*; \([0-9]*\) consoles connected more than once; \([0-9]*\) host lines split by a note.*/\1; \2/' ;;
+        reconn) echo "${R[$1.logsdetail]:-–}" | sed 's/.* \([0-9]*\) consoles connected more than once; \([0-9]*\) host lines split by a note.*/\1; \2/' ;;
     esac
 }
 ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo '?'; }
