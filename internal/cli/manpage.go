@@ -153,6 +153,7 @@ func ManPage() []byte {
 	for _, f := range forms {
 		synopsis = append(synopsis, f.Term)
 	}
+	synopsis = append(synopsis, "ghmicons serve --config FILE [--listen ADDR:PORT] [--host-key FILE]")
 	var commands docgen.List
 	for _, f := range forms {
 		words, ok := strings.CutPrefix(f.Term, "ghmicons [flags] ")
@@ -183,6 +184,7 @@ its own session, printed and done; its result is the exit status.`), commands}
 			{Title: "Commands", Blocks: commandsSection},
 			{Title: "Options", Blocks: []docgen.Block{docgen.Options(helpFlags())}},
 			{Title: "Escapes", Blocks: escapeSection},
+			serveManSection(),
 			{Title: "Environment", Blocks: []docgen.Block{env}},
 			{Title: "Files", Blocks: []docgen.Block{docgen.Para(manFiles)}},
 			{Title: "Exit status", Blocks: []docgen.Block{exits}},

@@ -1,18 +1,17 @@
 package cli
 
 import (
-	"bufio"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ghmicons/ghmicons/internal/textfile"
 	"github.com/ghmicons/ghmicons/pkg/command"
 	"github.com/ghmicons/ghmicons/pkg/escape"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
@@ -333,18 +332,7 @@ func (o *options) escapeFilter(tty bool) (*escape.Filter, error) {
 }
 
 // firstLine reads the first line of a file, without its line end.
-func firstLine(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return "", err
-	}
-	return strings.TrimRight(line, "\r\n"), nil
-}
+func firstLine(path string) (string, error) { return textfile.FirstLine(path) }
 
 // decodeKgHex reads K_g in hex, with or without 0x.
 func decodeKgHex(s string) ([]byte, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/ghmicons/ghmicons/internal/docgen"
 	"github.com/ghmicons/ghmicons/internal/serve"
 )
 
@@ -180,4 +181,41 @@ func reload(path string, getenv func(string) (string, bool), fleet *serve.Fleet,
 	}
 	srv.SetConfig(az, cfg.Escape)
 	out.printf("SIGHUP: reloaded %s: %d consoles; logs reopened", path, len(cfg.Consoles))
+}
+
+// The man page's SERVE section (manpage.go adds it), from serve's flags.
+const (
+	manServe = `ghmicons serve keeps every console of a configuration file connected and logged,
+reconnecting with a backoff whose jitter grows with the fleet, and serves them over
+SSH: ssh -p 2222 node01@HOST attaches to node01 (node01:ro spies, node01:force takes
+the write side from the other read-write viewers), ssh HOST list shows the consoles
+the key may see with their state, ssh HOST node01 power status runs one command of
+the table and gives its exit status, and ssh -T HOST node01 is a binary-clean pipe.
+Keys are OpenSSH authorized_keys files for every console, a group or one console
+(role="ro" makes a key a spy's), and user certificates of the CAs in
+[ssh] user_ca_keys, whose principals name consoles or groups. No passwords.`
+
+	manServe2 = `With a terminal a session replays the last replay bytes of the console (4 KiB
+by default), then the live output, and reads escapes that OpenSSH's ~ does not
+take: ^Ec (Ctrl-E, c) then . leave, ? help, w who is attached, r replay the
+history, f force, b BREAK, : a command line (the ~C commands). SIGHUP reloads the
+configuration (consoles added, removed or changed restart; the others keep their
+sessions) and reopens every log (logrotate); SIGINT and SIGTERM stop the server,
+exit status 0. A configuration that does not load is exit status 2. Session exit
+statuses: 0 done, 1 the command failed, 2 usage, 3 refused (no such console for the
+key, role too low), 4 the console was stopped. docs/serve.md is the reference.`
+)
+
+// serveHelpFlags returns the FlagSet of ghmicons serve --help.
+func serveHelpFlags() []docgen.Flag {
+	o, err := parseServeOptions([]string{"--config", "x"}, io.Discard)
+	if err != nil {
+		panic("cli: the serve options do not parse: " + err.Error())
+	}
+	return docgen.Flags(o.fs)
+}
+
+func serveManSection() docgen.Section {
+	return docgen.Section{Title: "Serve", Blocks: []docgen.Block{docgen.Para(manServe),
+		docgen.Options(serveHelpFlags()), docgen.Para(manServe2)}}
 }

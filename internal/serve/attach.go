@@ -175,6 +175,7 @@ func (ss *session) attach(ctx context.Context, spec string, _ []string) int {
 	a := &attachment{ss: ss, e: e, v: v, lead: 0, second: 0}
 	if ss.pty {
 		a.lead, a.second, _ = ParseEscape(*ss.srv.escape.Load())
+		a.esc = escFilter{lead: a.lead, second: a.second}
 	}
 	a.say(a.banner(name, want, force, granted, mode == ""))
 
@@ -229,7 +230,7 @@ type attachment struct {
 	outM sync.Mutex // one writer of stdout at a time
 
 	lead, second byte // the escape, 0: none
-	esc          int  // 0: plain, 1: after lead, 2: after lead+second
+	esc          escFilter
 	prompting    bool
 	editor       escape.LineEditor
 	confirm      *command.Call
@@ -412,47 +413,28 @@ func (a *attachment) input(ctx context.Context) error {
 // keys handles typed input: escapes, the command line, and what goes to
 // the console. It reports whether the viewer left.
 func (a *attachment) keys(ctx context.Context, p []byte) bool {
-	start := 0
-	flush := func(end int) {
-		if end > start {
-			a.send(p[start:end])
+	var out []byte
+	flush := func() {
+		if len(out) > 0 {
+			a.send(out)
+			out = nil
 		}
 	}
-	for i := 0; i < len(p); i++ {
-		b := p[i]
+	for _, b := range p {
 		if a.prompting {
 			a.promptKey(ctx, b)
-			start = i + 1
 			continue
 		}
-		if a.lead == 0 {
-			continue
-		}
-		switch a.esc {
-		case 0:
-			if b == a.lead {
-				flush(i)
-				a.esc, start = 1, i+1
-			}
-		case 1:
-			if b == a.second {
-				a.esc, start = 2, i+1
-				continue
-			}
-			a.esc = 0
-			a.send([]byte{a.lead}) // not an escape: the lead goes out, and b with what follows
-			start = i
-			i-- // b may itself be the lead
-		case 2:
-			a.esc, start = 0, i+1
-			if a.command(ctx, b) {
+		send, cmd, isCmd := a.esc.Feed(b)
+		out = append(out, send...)
+		if isCmd {
+			flush()
+			if a.command(ctx, cmd) {
 				return true
 			}
 		}
 	}
-	if !a.prompting && a.esc == 0 {
-		flush(len(p))
-	}
+	flush()
 	return false
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/ghmicons/ghmicons/internal/textfile"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -360,7 +360,7 @@ func resolveConsole(d, c *ConsoleConfig, env func(string) (string, bool), rel fu
 	case pf != nil && pe != nil:
 		return nil, errors.New("password_file and password_env: give one")
 	case pf != nil:
-		line, err := firstLine(rel(*pf))
+		line, err := textfile.FirstLine(rel(*pf))
 		if err != nil {
 			return nil, fmt.Errorf("password_file: %v", err)
 		}
@@ -375,7 +375,7 @@ func resolveConsole(d, c *ConsoleConfig, env func(string) (string, bool), rel fu
 		return nil, errors.New("no password: give password_file or password_env (here or in [defaults])")
 	}
 	if kf, ok := pick(c.KgFile, d.KgFile); ok && kf != "" {
-		line, err := firstLine(rel(kf))
+		line, err := textfile.FirstLine(rel(kf))
 		if err != nil {
 			return nil, fmt.Errorf("kg_file: %v", err)
 		}
@@ -447,20 +447,6 @@ func resolveConsole(d, c *ConsoleConfig, env func(string) (string, bool), rel fu
 		}
 	}
 	return &Console{Spec: s, Groups: groups}, nil
-}
-
-// firstLine reads the first line of a file, without its line end.
-func firstLine(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return "", err
-	}
-	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // parseKg reads a K_g: text, or hex after "0x" (as ghmicons --kg-file).

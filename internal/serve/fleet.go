@@ -350,6 +350,9 @@ func (e *entry) status() Status {
 	defer e.mu.Unlock()
 	s := Status{Name: e.spec.Name, State: st.State, Since: st.Since, Err: st.LastErr, Viewers: len(e.viewers),
 		Logged: e.log.written.Load()}
+	if st.State == console.StateClosed {
+		s.Err = e.con.Err() // why it ended (authentication, an incompatible BMC)
+	}
 	for v := range e.viewers {
 		if e.canWriteLocked(v) {
 			s.Writers++

@@ -75,6 +75,21 @@ func consoleTOML(name, bmc, extra string) string {
 // newRig serves n consoles node01..nodeNN, node01 and node02 in group
 // rack1. extra is appended to the configuration.
 func newRig(t testing.TB, n int, extra string) *rig {
+	r := newRigConfig(t, n, extra)
+	r.fleet.Rand = func() float64 { return 0 }
+	r.start()
+	return r
+}
+
+// newRigStopped is a rig whose fleet is not started (start), with the
+// fleet's own stagger.
+func newRigStopped(t testing.TB, n int) *rig {
+	r := newRigConfig(t, n, "")
+	r.fleet.Rand = nil
+	return r
+}
+
+func newRigConfig(t testing.TB, n int, extra string) *rig {
 	r := &rig{t: t, dir: t.TempDir(), bmcs: map[string]*fakebmctest.BMC{}, keys: map[string]ssh.Signer{}}
 	rack := fakebmctest.NewRack(t, n, fakebmc.Config{})
 	for _, k := range []string{"admin", "rack1", "n1", "spy", "none"} {
@@ -123,8 +138,13 @@ authorized_keys = ["rack1.keys"]
 		t.Fatal(err)
 	}
 	r.cfg = cfg
-	r.fleet = &Fleet{Rand: func() float64 { return 0 }, Dial: r.dial,
-		Errorf: func(f string, a ...any) { t.Logf("fleet: "+f, a...) }}
+	r.fleet = &Fleet{Dial: r.dial, Errorf: func(f string, a ...any) { t.Logf("fleet: "+f, a...) }}
+	return r
+}
+
+// start starts the fleet and the SSH server.
+func (r *rig) start() {
+	t, cfg := r.t, r.cfg
 	if err := r.fleet.Start(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +169,6 @@ authorized_keys = ["rack1.keys"]
 	r.addr = ln.Addr().String()
 	go func() { _ = r.srv.Serve(ln) }()
 	t.Cleanup(func() { _ = r.srv.Close() })
-	return r
 }
 
 // dial is the fleet's Dial: each console's BMC in the rack, by name.
@@ -370,12 +389,21 @@ func readFile(t testing.TB, path string) string {
 // package console, so this looks at the file every 10 ms, within a bound.
 func (r *rig) waitLogLine(name, want string) {
 	r.t.Helper()
-	path := r.cfg.Console(name).Log
+	r.waitFileLine(r.cfg.Console(name).Log, want, "")
+}
+
+// waitFileLine waits until path, or other if given, has want.
+func (r *rig) waitFileLine(path, want, other string) {
+	r.t.Helper()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(wait)
 	for {
 		b, _ := os.ReadFile(path)
+		if other != "" {
+			o, _ := os.ReadFile(other)
+			b = append(o, b...)
+		}
 		if strings.Contains(string(b), want) {
 			return
 		}

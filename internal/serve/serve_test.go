@@ -261,15 +261,8 @@ func TestBMCRestartReconnects(t *testing.T) {
 func TestLogRotateLosesNothing(t *testing.T) {
 	r := newRig(t, 1, "")
 	r.connected("node01")
-	host := r.bmcs["node01"].Host
 	path := r.cfg.Console("node01").Log
-	write := func(from, to int) {
-		for i := from; i < to; i++ {
-			if _, err := host.Write([]byte(lineN(i))); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	write := func(from, to int) { r.hostLines("node01", from, to) }
 	write(0, 50)
 	r.waitLogLine("node01", strings.TrimSpace(lineN(49)))
 	if err := os.Rename(path, path+".1"); err != nil {
@@ -291,20 +284,25 @@ func TestLogRotateLosesNothing(t *testing.T) {
 
 func lineN(i int) string { return "host line " + strings.Repeat("x", i%7) + strconv.Itoa(i) + "\r\n" }
 
+// hostLines has the host of console name write lineN(from) to lineN(to-1).
+func (r *rig) hostLines(name string, from, to int) {
+	r.t.Helper()
+	for i := from; i < to; i++ {
+		if _, err := r.bmcs[name].Host.Write([]byte(lineN(i))); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
 // A size cap rotates the log to .1.
 func TestLogSizeCap(t *testing.T) {
 	r := newRig(t, 1, "")
 	text := strings.Replace(readFile(t, r.config), "keepalive = \"2s\"", "keepalive = \"2s\"\nlog_max_size = \"4KiB\"", 1)
 	r.reload(text)
 	r.connected("node01")
-	host := r.bmcs["node01"].Host
-	for i := 0; i < 400; i++ {
-		if _, err := host.Write([]byte(lineN(i))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.hostLines("node01", 0, 400)
 	path := r.cfg.Console("node01").Log
-	r.waitLogLine("node01", strings.TrimSpace(lineN(399)))
+	r.waitFileLine(path, strings.TrimSpace(lineN(399)), path+".1")
 	st, err := os.Stat(path + ".1")
 	if err != nil {
 		t.Fatal(err)
