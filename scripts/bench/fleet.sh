@@ -293,7 +293,7 @@ TABLE=$WORK/table.md
 {
     echo "N = $N consoles; $(date -u +%Y-%m-%d) ($START); $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1);"
     echo "$(uname -sr); load average before $LOAD0, after $LOAD1${FLEET_LOAD_NOTE:+; $FLEET_LOAD_NOTE}."
-    echo "conman $(ver conman) (libipmiconsole $(ver libipmiconsole2)), conserver $(ver conserver-server), OpenSSH $(ver openssh-client); ghmicons $("$GHM" --version 2>/dev/null | head -1)."
+    echo "conman $(ver conman) (libipmiconsole $(ver libipmiconsole2)), conserver $(ver conserver-server), OpenSSH $(ver openssh-client); $("$GHM" --version 2>/dev/null | head -1)."
     echo
     printf '| |'; for s in "${sys_list[@]}"; do printf ' %s |' "$s"; done; echo
     printf '|---|'; for s in "${sys_list[@]}"; do printf -- '---|'; done; echo
