@@ -346,6 +346,47 @@ func wait(args []string) error {
 	}
 }
 
+// logCheck is what one console's log holds.
+type logCheck struct {
+	lines, gaps, dups, foreign, connects, fragments int
+	first, last                                     int      // numbers of the first and last host lines logged
+	problems                                        []string // what makes it incomplete
+}
+
+// checkLog checks the lines of console n's log against the last number its
+// host wrote: complete when its host lines run from the first logged to
+// wrote, each once, none of another console.
+func checkLog(n string, ls []string, wrote int) logCheck {
+	var r logCheck
+	text, _, c, f := hostText(ls)
+	r.connects, r.fragments = c, f
+	for _, m := range hostInRun.FindAllStringSubmatch(text, -1) {
+		if m[1] != n {
+			r.foreign++
+			r.problems = append(r.problems, fmt.Sprintf("line of %s in its log", m[1]))
+			continue
+		}
+		s, _ := strconv.Atoi(m[2])
+		r.lines++
+		switch {
+		case r.last == 0:
+			r.first = s
+		case s == r.last+1:
+		case s <= r.last:
+			r.dups++
+			r.problems = append(r.problems, fmt.Sprintf("%d after %d (again)", s, r.last))
+		default:
+			r.gaps++
+			r.problems = append(r.problems, fmt.Sprintf("%d after %d (%d missing)", s, r.last, s-r.last-1))
+		}
+		r.last = max(r.last, s)
+	}
+	if r.last != wrote {
+		r.problems = append(r.problems, fmt.Sprintf("last line logged %d, host wrote %d (first logged %d)", r.last, wrote, r.first))
+	}
+	return r
+}
+
 func check(args []string) error {
 	fs := flag.NewFlagSet("check", flag.ExitOnError)
 	dir := fs.String("dir", "", "directory of the NAME.log files")
@@ -379,49 +420,26 @@ func check(args []string) error {
 		if len(t.rest) > 0 {
 			ls = append(ls, string(t.rest))
 		}
-		prev, first := 0, 0
-		ok := true
-		note := func(format string, a ...any) {
-			ok = false
-			if len(bad) < 20 {
-				bad = append(bad, n+": "+fmt.Sprintf(format, a...))
-			}
-		}
-		text, _, c, f := hostText(ls)
-		connects += c
-		fragments += f
-		if c > 1 {
+		r := checkLog(n, ls, last[n])
+		lines += r.lines
+		gaps += r.gaps
+		dups += r.dups
+		foreign += r.foreign
+		connects += r.connects
+		fragments += r.fragments
+		if r.connects > 1 {
 			reconnected++
 		}
-		for _, m := range hostInRun.FindAllStringSubmatch(text, -1) {
-			if m[1] != n {
-				foreign++
-				note("line of %s in its log", m[1])
-				continue
-			}
-			s, _ := strconv.Atoi(m[2])
-			lines++
-			switch {
-			case prev == 0:
-				first = s
-			case s == prev+1:
-			case s <= prev:
-				dups++
-				note("%d after %d (again)", s, prev)
-			default:
-				gaps++
-				note("%d after %d (%d missing)", s, prev, s-prev-1)
-			}
-			if s > prev {
-				prev = s
-			}
-		}
-		if prev != last[n] {
+		if r.last != last[n] {
 			short++
-			note("last line logged %d, host wrote %d (first logged %d)", prev, last[n], first)
 		}
-		if ok {
+		if len(r.problems) == 0 {
 			complete++
+		}
+		for _, p := range r.problems {
+			if len(bad) < 20 {
+				bad = append(bad, n+": "+p)
+			}
 		}
 	}
 	fmt.Printf("logs complete: %d of %d consoles; %d host lines logged; %d gaps, %d repeats, %d logs short of the host's last line, %d lines in the wrong log; %d connect notes, %d consoles connected more than once; %d host lines split by a note\n",
