@@ -11,7 +11,7 @@
 # numbered line the hosts wrote from the first one logged on is there once).
 # For serve also: SSH attach to the first replayed line (OpenSSH ssh, median),
 # and the keystroke round trip through SSH beside a direct ghmicons session on
-# the same BMC.
+# the same BMC (just before serve starts and just after it stopped).
 #
 #   scripts/bench/fleet.sh               # N=1000, about 10 minutes
 #   scripts/bench/fleet.sh 200           # N=200
@@ -263,6 +263,13 @@ run_system() {
     R[$s.logsdetail]=$(head -1 <<<"$out")
     log "$s: $out"
     stop_tree "$SERVER_PID" "$RACK_PID"; SERVER_PID=
+    if [ "$s" = serve ]; then
+        # The direct session again, now that serve is gone: the two bracket the SSH figure in time.
+        kill -USR1 "$RACK_PID"
+        out=$("$TOOL" keys --keys "$KEYS" -- "$GHM" -H "127.0.0.1:$ECHO_PORT" "${GHM_ARGS[@]}" -e none) ||
+            die "direct keystroke round trip (after serve) failed"
+        R[direct.keys2]=$out; log "direct ghmicons keystrokes after serve: $out"
+    fi
     stop_rack
     [ "${R[$s.logs]}" = ok ] || die "$s: logs incomplete: $out"
 }
@@ -306,7 +313,7 @@ TABLE=$WORK/table.md
         echo
         echo "| ghmicons serve | median | p90 | min–max |"
         echo "|---|---|---|---|"
-        for k in "serve.attach:SSH attach to first replayed line, ms, from starting ssh (${ATTACH_REPS} runs)" "serve.attachmux:… on an open connection (ssh -o ControlPath), ms" "serve.keys:keystroke round trip through SSH, ms" "direct.keys:keystroke round trip, direct ghmicons, same BMC, ms"; do
+        for k in "serve.attach:SSH attach to first replayed line, ms, from starting ssh (${ATTACH_REPS} runs)" "serve.attachmux:… on an open connection (ssh -o ControlPath), ms" "serve.keys:keystroke round trip through SSH, ms" "direct.keys:keystroke round trip, direct ghmicons, same BMC, before serve, ms" "direct.keys2:… after serve stopped, ms"; do
             v=${R[${k%%:*}]}
             echo "| ${k#*:} | $(field median_ms "$v") | $(field p90_ms "$v") | $(field min_ms "$v")–$(field max_ms "$v") |"
         done
@@ -326,7 +333,8 @@ if [ "$SMOKE" = 0 ] && [ -n "${R[serve.usage]:-}" ]; then
     tgt "serve: idle CPU, %" "$(field cpu_pct "${R[serve.usage]}")" '<=' 2
     tgt "serve: SSH attach median, ms" "$(field median_ms "${R[serve.attach]}")" '<=' 50
     tgt "serve: SSH attach on an open connection, median, ms" "$(field median_ms "${R[serve.attachmux]}")" '<=' 50
-    tgt "serve: keystroke SSH - direct, ms" "$(awk -v a="$(field median_ms "${R[serve.keys]}")" -v b="$(field median_ms "${R[direct.keys]}")" 'BEGIN { printf "%.3f", a - b }')" '<=' 0.3
+    tgt "serve: keystroke SSH - direct (mean of before and after), ms" "$(awk -v a="$(field median_ms "${R[serve.keys]}")" \
+        -v b="$(field median_ms "${R[direct.keys]}")" -v c="$(field median_ms "${R[direct.keys2]}")" 'BEGIN { printf "%.3f", a - (b + c) / 2 }')" '<=' 0.3
 fi | tee "$WORK/targets.txt"
 grep -q MISSED "$WORK/targets.txt" && missed=1
 if [ "$SMOKE" = 0 ]; then
