@@ -74,6 +74,7 @@ Examples:
   ghmicons -H 10.0.0.5 -U admin -f ~/.bmcpass --bootdev pxe --power cycle
   ghmicons -H bmc1 -U admin -E --log /var/log/consoles/bmc1.log --log-timestamps --reconnect </dev/null
   ghmicons -H bmc1 -U admin -E power status
+  ghmicons serve --config consoles.toml      (every console of a fleet over SSH: ghmicons serve --help)
 
 Flags:
 `

@@ -63,10 +63,11 @@ type scope struct {
 }
 
 type keyGrant struct {
-	scope scope
-	role  Role
-	from  []string // from="..." patterns: the client's address must match
-	noPTY bool
+	scope   scope
+	role    Role
+	from    []string // from="..." patterns: the client's address must match
+	noPTY   bool
+	comment string // the line's comment, to name the key
 }
 
 // Authz is the keys and CAs of a configuration, ready for the handshake.
@@ -145,14 +146,14 @@ func (a *Authz) addFile(file string, sc scope, ca bool) error {
 // Anything else is an error: an option that would restrict a key
 // (command=, expiry-time=, ...) must not be silently ignored.
 func parseKeyLine(line []byte) (ssh.PublicKey, keyGrant, bool, error) {
-	key, _, opts, rest, err := ssh.ParseAuthorizedKey(line)
+	key, comment, opts, rest, err := ssh.ParseAuthorizedKey(line)
 	if err != nil {
 		return nil, keyGrant{}, false, fmt.Errorf("not a key: %v", err)
 	}
 	if len(bytes.TrimSpace(rest)) > 0 {
 		return nil, keyGrant{}, false, errors.New("one key a line")
 	}
-	g := keyGrant{role: RoleRW}
+	g := keyGrant{role: RoleRW, comment: comment}
 	ca := false
 	for _, o := range opts {
 		name, val, hasVal := strings.Cut(o, "=")
@@ -330,14 +331,23 @@ func (a *Authz) Check(remote net.Addr, key ssh.PublicKey) (*ssh.Permissions, err
 			return nil, err
 		}
 	} else {
+		comment := ""
 		for _, kg := range a.keys[string(key.Marshal())] {
 			if !fromOK(kg.from, remote) {
 				continue
 			}
 			g.add(kg.scope, kg.role)
 			g.NoPTY = g.NoPTY && kg.noPTY
+			if comment == "" {
+				comment = kg.comment
+			}
 		}
+		// The key's comment names it for people (alice@laptop), the
+		// fingerprint for sure.
 		g.Who = ssh.FingerprintSHA256(key)
+		if comment != "" {
+			g.Who = comment + " " + g.Who
+		}
 	}
 	if g.All == RoleNone && len(g.Consoles) == 0 && len(g.Groups) == 0 {
 		return nil, ErrNoAccess

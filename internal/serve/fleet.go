@@ -226,18 +226,18 @@ func (f *Fleet) Apply(ctx context.Context, cfg *Config) error {
 	if f.consoles == nil {
 		return errors.New("serve: fleet not started")
 	}
-	var errs []error
 	var add []*Console
 	keep := map[string]bool{}
+	stops := map[*entry]string{} // entry -> why
 	for _, c := range cfg.Consoles {
 		e, ok := f.consoles[c.Name]
 		switch {
 		case !ok:
 			add = append(add, c)
-		case !specEqual(e.spec, c.Spec):
-			if err := e.stop(ctx, "its configuration changed"); err != nil {
-				errs = append(errs, err)
-			}
+		case !specEqual(e.spec, c.Spec) || ended(e.con):
+			// Changed, or ended (the BMC refused the credentials, or is
+			// incompatible): a reload is how an operator says "try again".
+			stops[e] = "its configuration changed"
 			delete(f.consoles, c.Name)
 			add = append(add, c)
 		default:
@@ -249,12 +249,13 @@ func (f *Fleet) Apply(ctx context.Context, cfg *Config) error {
 	}
 	for name, e := range f.consoles {
 		if cfg.Console(name) == nil {
-			if err := e.stop(ctx, "removed from the configuration"); err != nil {
-				errs = append(errs, err)
-			}
+			stops[e] = "removed from the configuration"
 			delete(f.consoles, name)
 		}
 	}
+	// The stops run at once: each may wait for its BMC (Close Session)
+	// for a few seconds, and a new console may reuse the old one's log.
+	errs := stopAll(ctx, stops)
 	for name := range keep {
 		if err := f.consoles[name].log.Reopen(); err != nil {
 			errs = append(errs, err)
@@ -262,6 +263,37 @@ func (f *Fleet) Apply(ctx context.Context, cfg *Config) error {
 	}
 	errs = append(errs, f.addLocked(add, len(cfg.Consoles)))
 	return errors.Join(errs...)
+}
+
+// stopAll stops the entries at once and returns their errors.
+func stopAll(ctx context.Context, stops map[*entry]string) []error {
+	var wg sync.WaitGroup
+	errc := make(chan error, len(stops))
+	for e, why := range stops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errc <- e.stop(ctx, why)
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+func ended(c *console.Console) bool {
+	select {
+	case <-c.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 func specEqual(a, b Spec) bool {
@@ -283,26 +315,16 @@ func (f *Fleet) ReopenLogs() error {
 func (f *Fleet) Close(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var wg sync.WaitGroup
-	errs := make(chan error, len(f.consoles))
+	stops := map[*entry]string{}
 	for name, e := range f.consoles {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- e.stop(ctx, "the server is shutting down")
-		}()
+		stops[e] = "the server is shutting down"
 		delete(f.consoles, name)
 	}
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
+	errs := stopAll(ctx, stops)
 	if f.cancel != nil {
 		f.cancel()
 	}
-	return errors.Join(all...)
+	return errors.Join(errs...)
 }
 
 // lookup returns the running console named name.

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"crypto/rand"
 	"os"
 	"path/filepath"
@@ -313,5 +314,104 @@ func TestEscFilter(t *testing.T) {
 	off := escFilter{}
 	if send, _, isCmd := off.Feed(0x05); isCmd || string(send) != "\x05" {
 		t.Fatal("a filter without a lead held the byte")
+	}
+}
+
+// A no-pty key gets no terminal: its session is the pipe (no escapes, notes
+// on stderr).
+func TestNoPTYKey(t *testing.T) {
+	r := newRig(t, 1, "")
+	writeFile(t, filepath.Join(r.dir, "n1.keys"), authLine(r.keys["n1"], "no-pty"))
+	r.reload(readFile(t, r.config))
+	r.connected("node01")
+	c := r.mustClient("n1", "node01")
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err == nil {
+		t.Fatal("a no-pty key got a pty")
+	}
+	errOut := newScreen()
+	s.Stderr = errOut
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	errOut.waitFor(t, "ghmicons: node01: attached read-write")
+}
+
+// A console whose BMC refuses the password ends (no retry loop); list says
+// so and why, the other consoles run on.
+func TestListPermanentError(t *testing.T) {
+	r := newRig(t, 2, "")
+	text := strings.Replace(readFile(t, r.config), "name = \"node02\"\n", "name = \"node02\"\npassword_env = \"WRONG\"\n", 1)
+	writeFile(t, r.config, text)
+	cfg, err := Load(r.config, func(k string) (string, bool) { return "not-the-password", k == "WRONG" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := r.fleet.Apply(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	r.cfg = cfg
+	awaitState(t, r.fleet.Console("node02"), console.StateClosed)
+	out, _, _ := run(t, r.mustClient("admin", "x"), "list")
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "node02") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "closed") || !strings.Contains(strings.ToLower(line), "password") {
+		t.Fatalf("list: %q", out)
+	}
+	r.connected("node01")
+	// A reload tries an ended console again, here with the right password.
+	r.reload(strings.Replace(text, "password_env = \"WRONG\"\n", "", 1))
+	r.connected("node02")
+}
+
+// BREAK: ^Ecb, and the SSH break request (RFC 4335, OpenSSH's ~B), from a
+// rw viewer; a spy's is refused.
+func TestBreak(t *testing.T) {
+	r := newRig(t, 1, "")
+	r.connected("node01")
+	host := r.bmcs["node01"].Host
+	v := open(t, r.mustClient("admin", "node01"), true, "")
+	v.out.waitFor(t, "attached read-write")
+	v.typeKeys("\x05cb")
+	host.WaitBreaks(t, wait, 1)
+	if ok, err := v.s.SendRequest("break", true, ssh.Marshal(struct{ Ms uint32 }{500})); err != nil || !ok {
+		t.Fatalf("break request: %v %v", ok, err)
+	}
+	host.WaitBreaks(t, wait, 2)
+	spy := open(t, r.mustClient("spy", "node01"), true, "")
+	spy.out.waitFor(t, "attached read-only")
+	spy.typeKeys("\x05cb")
+	spy.out.waitFor(t, "read-only: no BREAK")
+	if n := host.Breaks(); n != 2 {
+		t.Fatalf("%d BREAKs", n)
+	}
+}
+
+// timestamps = true: every log line, host output and markers alike, starts
+// with an RFC 3339 timestamp.
+func TestLogTimestamps(t *testing.T) {
+	r := newRig(t, 1, "")
+	r.reload(strings.Replace(readFile(t, r.config), "keepalive = \"2s\"", "keepalive = \"2s\"\ntimestamps = true", 1))
+	r.connected("node01")
+	r.hostLines("node01", 0, 3)
+	r.waitLogLine("node01", strings.TrimSpace(lineN(2)))
+	log := readFile(t, r.cfg.Console("node01").Log)
+	// The lines after the restart the reload made (the same file).
+	log = log[strings.LastIndex(log, "[ghmicons] ended\n")+len("[ghmicons] ended\n"):]
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		stamp, rest, _ := strings.Cut(line, " ")
+		if _, err := time.Parse(console.LogTimeFormat, stamp); err != nil || rest == "" {
+			t.Fatalf("line %q: %v", line, err)
+		}
 	}
 }

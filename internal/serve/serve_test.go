@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -332,6 +333,14 @@ func TestHostKeyKept(t *testing.T) {
 	}
 	if string(k1.PublicKey().Marshal()) != string(k2.PublicKey().Marshal()) {
 		t.Fatal("a new host key on the second start")
+	}
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := LoadHostKey(p); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Fatalf("a readable host key: %v", err)
+		}
 	}
 }
 

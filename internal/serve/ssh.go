@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -197,6 +198,10 @@ func (s *Server) serveConn(nc net.Conn, cfg *ssh.ServerConfig) {
 func LoadHostKey(path string) (ssh.Signer, bool, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
+		// As sshd: a private key others can read is not used.
+		if st, serr := os.Stat(path); serr == nil && runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+			return nil, false, fmt.Errorf("host key %s: mode %04o lets others read it (chmod 600)", path, st.Mode().Perm())
+		}
 		k, err := ssh.ParsePrivateKey(b)
 		if err != nil {
 			return nil, false, fmt.Errorf("host key %s: %v", path, err)
