@@ -13,7 +13,7 @@ set -euo pipefail
 
 PKGS=(openipmi ipmitool freeipmi-tools conserver-server conserver-client
       python3-pyghmi tmux socat tcpdump openssh-server openssh-client
-      groff-base man-db mandoc zsh powerman)
+      groff-base man-db mandoc zsh powerman conman)
 
 die() { echo "install-peers: ERROR: $*" >&2; exit 1; }
 
@@ -60,7 +60,7 @@ else
 fi
 
 # Verify the binaries we rely on are present.
-for b in ipmi_sim ipmitool ipmi-chassis ipmiconsole conserver console tmux socat tcpdump ssh ssh-keygen \
+for b in ipmi_sim ipmitool ipmi-chassis ipmiconsole conserver console conmand conman tmux socat tcpdump ssh ssh-keygen \
          groff man mandoc zsh pm; do
     command -v "$b" >/dev/null || die "expected binary '$b' not found after install"
 done
