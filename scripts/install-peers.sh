@@ -60,7 +60,7 @@ else
 fi
 
 # Verify the binaries we rely on are present.
-for b in ipmi_sim ipmitool ipmi-chassis ipmiconsole conserver console conmand conman tmux socat tcpdump ssh ssh-keygen \
+for b in ipmi_sim ipmitool ipmi-chassis ipmi-config ipmiconsole conserver console conmand conman tmux socat tcpdump ssh ssh-keygen \
          groff man mandoc zsh pm; do
     command -v "$b" >/dev/null || die "expected binary '$b' not found after install"
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interop: peer clients (ipmitool, FreeIPMI ipmi-chassis/ipmipower/ipmiconsole)
+# Interop: peer clients (ipmitool, FreeIPMI ipmi-chassis/ipmi-config/ipmipower/ipmiconsole)
 # against our simulated BMC, fakebmc.
 #
 #   scripts/interop-clients.sh
@@ -61,7 +61,7 @@ trap 'exit 130' INT TERM
 
 # ---- prerequisites ---------------------------------------------------------
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 not found"
-need_cmd ipmitool ipmi-chassis ipmipower ipmiconsole script timeout mkfifo awk grep
+need_cmd ipmitool ipmi-chassis ipmi-config ipmipower ipmiconsole script timeout mkfifo awk grep
 [[ "$PAYLOAD_KIB" =~ ^[0-9]+$ ]] && [ "$PAYLOAD_KIB" -gt 0 ] || die "PAYLOAD_KIB must be a positive integer"
 [[ "$IPMICONSOLE_PACE" =~ ^[0-9]+$ ]] || die "IPMICONSOLE_PACE must be a non-negative integer"
 find_bins fakebmc
@@ -187,6 +187,35 @@ if [ ${#FI_NEEDW[@]} -eq 0 ]; then
 else
     fail FreeIPMI "3,17" "no -W workaround needed (cmds)" "needed -W opensesspriv: ${FI_NEEDW[*]}"
 fi
+
+# ---- FreeIPMI boot flags ---------------------------------------------------------
+# FreeIPMI 1.6's `ipmi-chassis --set-boot-flags` (a legacy option, removed in
+# 1.7) cannot set a boot device on any BMC: it keeps the BMC's current value
+# of every flag given on the command line and passes the uninitialised value
+# of every other one, which libfreeipmi refuses ("invalid parameters") before
+# anything is sent (docs/client-quirks.md). The check pins that: it fails,
+# the BMC sees no Set System Boot Options, and should a fixed FreeIPMI come
+# along it fails loudly so that the note gets updated. FreeIPMI's way is
+# ipmi-config's Chassis_Boot_Flags section; that must work and read back
+# through ipmi-chassis --get-boot-flags and ipmitool.
+set_count() { grep -c 'Set System Boot Options$' "$CMDLOG" || true; }
+FBF=(-h "127.0.0.1:$PORT1" -u admin -p password -D LAN_2_0 -I 17)
+run_cmd 20 ipmitool -I lanplus -H 127.0.0.1 -p "$PORT1" -U admin -P password -C 17 chassis bootdev none
+n0=$(set_count)
+run_cmd 20 ipmi-chassis "${FBF[@]}" -l ADMIN --set-boot-flags --boot-device=pxe
+n1=$(set_count)
+R=0; [ $RC -ne 0 ] && [ $RC -ne 124 ] && grep -q 'boot_flags failed: invalid parameters' <<<"$OUT$ERR" && [ "$n1" -eq "$n0" ] || R=1
+check $R ipmi-chassis 17 "--set-boot-flags: client bug, no Set" "rc=$RC '$OUT $ERR'; BMC saw $((n1 - n0)) Set System Boot Options"
+run_cmd 30 ipmi-config "${FBF[@]}" -l ADMIN --category=chassis --commit --key-pair=Chassis_Boot_Flags:Boot_Device=PXE
+r1=$RC o1="$OUT $ERR"
+n2=$(set_count)
+run_cmd 20 ipmi-chassis "${FBF[@]}" -l ADMIN --get-boot-flags
+r2=$RC o2=$(grep -E 'Boot device selector' <<<"$OUT" | tr -s ' ')
+R=0; [ $r1 -eq 0 ] && [ "$n2" -gt "$n1" ] && [ $r2 -eq 0 ] && grep -q 'Boot device selector *: Force PXE' <<<"$OUT" || R=1
+check $R ipmi-config 17 "boot device PXE; --get-boot-flags" "commit rc=$r1 '$o1'; BMC saw $((n2 - n1)) Set System Boot Options; get rc=$r2 '$o2' $ERR"
+run_cmd 20 ipmitool -I lanplus -H 127.0.0.1 -p "$PORT1" -U admin -P password -C 17 chassis bootparam get 5
+R=0; [ $RC -eq 0 ] && grep -q 'Boot Device Selector : Force PXE' <<<"$OUT" && grep -q 'Boot Flag Valid' <<<"$OUT" || R=1
+check $R ipmitool 17 "bootparam get 5 after ipmi-config" "rc=$RC $(grep -E 'Boot Flag|Selector' <<<"$OUT" | tr -s ' ' | tr '\n' ';') $ERR"
 
 R=0; kill -0 "$PID_cmd" 2>/dev/null || R=1
 check $R fakebmc - "command BMC still running" "pid $PID_cmd"

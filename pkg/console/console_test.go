@@ -12,6 +12,8 @@ import (
 
 	"github.com/ghmicons/ghmicons/pkg/console"
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
+	"github.com/ghmicons/ghmicons/pkg/fakebmc/fakebmctest"
+	"github.com/ghmicons/ghmicons/pkg/impair"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 	"github.com/ghmicons/ghmicons/pkg/sol"
 )
@@ -753,9 +755,19 @@ func TestNotStarted(t *testing.T) {
 // WaitQuiet started before the BMC's retry span is known (it is read once
 // the first session is up) waits for the span the BMC reports, not the
 // assumed one.
+//
+// The span is read by a goroutine of its own as soon as the console is
+// connected. On a network without delay that read takes no fake time, so
+// whether it is done before the test looks depended on how the goroutines
+// were scheduled (a loaded machine let it win: "known already"). Here every
+// datagram the BMC sends takes 100 ms of fake time, which passes only once
+// every goroutine is blocked, so the answer cannot arrive before WaitQuiet
+// waits; synctest.Wait lets everything else run first, the worst a
+// scheduler could do.
 func TestWaitQuietLearnsTheSpan(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := newBMC(t, fakebmc.Config{SOL: fakebmc.SOLConfig{RetryInterval: 2 * time.Second, RetryCount: 7}})
+		b := fakebmctest.New(t, fakebmc.Config{SOL: fakebmc.SOLConfig{RetryInterval: 2 * time.Second, RetryCount: 7}},
+			fakebmctest.NoEcho(), fakebmctest.Impair(impair.Config{Delay: 100 * time.Millisecond}))
 		var sub *console.Subscription
 		c := start(t, config(b), func(c *console.Console) { sub = c.Events(64) })
 		for ev := range sub.C {
@@ -763,6 +775,7 @@ func TestWaitQuietLearnsTheSpan(t *testing.T) {
 				break
 			}
 		}
+		synctest.Wait()
 		if c.Stats().Retry.Reported {
 			t.Fatal("the retry span is known already: nothing to test")
 		}
@@ -770,6 +783,9 @@ func TestWaitQuietLearnsTheSpan(t *testing.T) {
 		quiet, err := c.WaitQuiet(context.Background(), time.Minute)
 		if err != nil || !quiet {
 			t.Fatalf("WaitQuiet = %v, %v", quiet, err)
+		}
+		if r := c.Stats().Retry; !r.Reported {
+			t.Fatalf("retry span %v after WaitQuiet, want the one the BMC reports", r)
 		}
 		// 8 copies 2 s apart, and the margin.
 		if d := time.Since(t0); d < 16250*time.Millisecond {
