@@ -44,6 +44,9 @@ type frontend struct {
 	sub  *console.Subscription
 	out  *console.Reader // to stdout: lossless; nil with --quiet-console
 	logR *console.Reader // to the log: lossless, with the events
+	// Stdout and stderr are the same file: the stdout copier says the
+	// events' notes in place (streamnotes.go); nil otherwise.
+	notes *streamNotes
 
 	// A scripted console (expect.go): the script's reader, and its end.
 	expOut     *console.Reader
@@ -147,7 +150,10 @@ func attach(o *options, addr string, cfg ipmi.Config, env Env, banner func(*fron
 	defer f.cancel()
 	f.sub = f.con.Events(0)
 	if !o.quietConsole {
-		f.out = f.con.NewReader(console.ReaderConfig{Name: "stdout"})
+		if sameFile(env.Stdout, env.Stderr) {
+			f.notes = &streamNotes{}
+		}
+		f.out = f.con.NewReader(console.ReaderConfig{Name: "stdout", Events: f.notes != nil})
 	}
 	f.newScriptReader()
 	if f.log != nil {

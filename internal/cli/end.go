@@ -135,6 +135,7 @@ func (f *frontend) shutdown() error {
 	if werr := f.waitOutput(e.how == endInput); werr != nil && err == nil {
 		err = werr
 	}
+	f.takeOverNotes()
 	if f.out != nil {
 		f.out.Close()
 	}

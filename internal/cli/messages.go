@@ -95,6 +95,14 @@ func (m *messenger) flush(d time.Duration) bool {
 	m.mu.Lock()
 	idle := m.idle
 	m.mu.Unlock()
+	select {
+	case <-idle:
+		return true
+	default:
+	}
+	if d <= 0 {
+		return false
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

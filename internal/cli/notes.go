@@ -143,6 +143,9 @@ func (f *frontend) sayEvent(ev console.Event) {
 	case console.Missed:
 		f.debugf("%s", ev)
 	}
+	if !f.ownerNote(ev) {
+		return // the stdout copier says it, in place (streamnotes.go)
+	}
 	if text, _, shown := f.noteText(ev); shown {
 		f.say("%s", text)
 	}

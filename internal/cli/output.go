@@ -9,6 +9,10 @@ package cli
 // the output (nil) or a failed write (a *localIOError); after a failure it
 // lets go of the console, so that the way out does not wait for it.
 func (f *frontend) copyStdout() {
+	if f.notes != nil {
+		f.copyOrdered() // streamnotes.go
+		return
+	}
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := f.out.Read(buf)
