@@ -47,11 +47,9 @@ type entry struct {
 	logR   *console.Reader
 	logEnd chan error // follow's result
 	// start runs the console after its stagger; startDone is closed when
-	// that function has returned (it does not wait for the BMC), and
-	// started, set before, says whether it started the console.
+	// that function has returned (it does not wait for the BMC).
 	start     *time.Timer
 	startDone chan struct{}
-	started   bool
 
 	mu        sync.Mutex
 	viewers   map[*viewer]struct{}
@@ -124,7 +122,6 @@ func (f *Fleet) addLocked(cs []*Console, fleetSize int) error {
 				return // stopped before its start: stop closes it unstarted
 			default:
 			}
-			e.started = true
 			if err := e.con.Start(f.ctx); err != nil {
 				f.errorf("console %s: %v", e.spec.Name, err)
 				return
@@ -223,7 +220,6 @@ func (e *entry) stop(ctx context.Context, why string) error {
 	if !neverStarted {
 		select {
 		case <-e.startDone:
-			neverStarted = !e.started
 		case <-ctx.Done():
 		}
 	}
