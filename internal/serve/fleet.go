@@ -25,7 +25,10 @@ type Fleet struct {
 	// math/rand/v2.
 	Rand func() float64
 	// Errorf reports what goes wrong in the background (a log that cannot
-	// be written or reopened, a console that ended); nil drops it.
+	// be written or reopened, a console that ended); nil drops it. It is
+	// called from the fleet's goroutines, never after Close (or, for the
+	// consoles it stops, Apply) has returned, unless their context ended
+	// first.
 	Errorf func(format string, args ...any)
 
 	mu       sync.Mutex
@@ -43,7 +46,10 @@ type entry struct {
 	log    *logFile
 	logR   *console.Reader
 	logEnd chan error // follow's result
-	start  *time.Timer
+	// start runs the console after its stagger; startDone is closed when
+	// that function has returned (it does not wait for the BMC).
+	start     *time.Timer
+	startDone chan struct{}
 
 	mu        sync.Mutex
 	viewers   map[*viewer]struct{}
@@ -110,6 +116,12 @@ func (f *Fleet) addLocked(cs []*Console, fleetSize int) error {
 		f.consoles[c.Name] = e
 		delay := time.Duration(f.rand() * float64(spread))
 		e.start = time.AfterFunc(delay, func() {
+			defer close(e.startDone)
+			select {
+			case <-e.gone:
+				return // stopped before its start: stop closes it unstarted
+			default:
+			}
 			if err := e.con.Start(f.ctx); err != nil {
 				f.errorf("console %s: %v", e.spec.Name, err)
 				return
@@ -153,7 +165,7 @@ func (f *Fleet) newEntry(c *Console, fleetSize int) (*entry, error) {
 		return nil, fmt.Errorf("console %s: %w", s.Name, err)
 	}
 	e := &entry{spec: s, groups: c.Groups, con: con, log: lf, logEnd: make(chan error, 1),
-		viewers: map[*viewer]struct{}{}, gone: make(chan struct{})}
+		startDone: make(chan struct{}), viewers: map[*viewer]struct{}{}, gone: make(chan struct{})}
 	r := con.NewReader(console.ReaderConfig{Name: "log", Events: true})
 	e.logR = r
 	go func() {
@@ -191,6 +203,11 @@ func logNote(ev console.Event) (string, bool) {
 
 // stop ends an entry: its viewers are told why and disconnected, the
 // console closed, the log written out and closed.
+//
+// The start function may be running when stop is called (its timer fired):
+// stop waits for it, so that Close does not run while Start does, and
+// nothing of the entry's (Errorf, the Writer) runs after stop has
+// returned. It waits for no I/O: Start and NewWriter answer at once.
 func (e *entry) stop(ctx context.Context, why string) error {
 	neverStarted := e.start.Stop()
 	e.mu.Lock()
@@ -198,8 +215,14 @@ func (e *entry) stop(ctx context.Context, why string) error {
 	for v := range e.viewers {
 		vs = append(vs, v)
 	}
-	close(e.gone)
+	close(e.gone) // a start function not yet under way returns at once
 	e.mu.Unlock()
+	if !neverStarted {
+		select {
+		case <-e.startDone:
+		case <-ctx.Done():
+		}
+	}
 	for _, v := range vs {
 		v.kick(why)
 	}
