@@ -179,6 +179,10 @@ func (c *Console) Start(ctx context.Context) error {
 	return err
 }
 
+// testHookCloseUnstarted, when set by a test, runs in Close right after it
+// found the console not started.
+var testHookCloseUnstarted func(*Console)
+
 // Close ends the console: an attempt under way is cancelled (a session it
 // still brings up is closed too), the stream is closed (its input drained
 // for a bounded time, Deactivate Payload, Close Session), each wait bounded
@@ -191,6 +195,9 @@ func (c *Console) Start(ctx context.Context) error {
 // a goroutine) until it is closed.
 func (c *Console) Close(ctx context.Context) error {
 	if !c.started.Load() {
+		if testHookCloseUnstarted != nil {
+			testHookCloseUnstarted(c)
+		}
 		c.once.Do(func() {
 			c.hub.closeEvents()
 			c.hub.end(&Event{Kind: Ended, Time: time.Now()})
@@ -198,8 +205,13 @@ func (c *Console) Close(ctx context.Context) error {
 			c.final = Stats{State: StateClosed}
 			close(c.done)
 		})
-		<-c.done
-		return nil
+		// A Start that ran at the same moment may have won the Once: then
+		// the console runs and is ended as any started console is (waiting
+		// on done alone would wait for ever).
+		if !c.started.Load() {
+			<-c.done
+			return nil
+		}
 	}
 	c.cancel(errCloseCalled)
 	select {

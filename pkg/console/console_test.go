@@ -793,3 +793,35 @@ func TestWaitQuietLearnsTheSpan(t *testing.T) {
 		}
 	})
 }
+
+
+// Close at the same moment as Start ends the console whichever wins, within
+// Close's bounds: when Start won the race after Close had seen the console
+// unstarted, Close waited for ever.
+func TestCloseRacingStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBMC(t, fakebmc.Config{})
+		c, err := console.New(config(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Start runs between Close's look at the console and its Once.
+		defer console.SetCloseHook(func(c *console.Console) { c.Start(context.Background()) })()
+		closed := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			closed <- c.Close(ctx)
+		}()
+		select {
+		case <-closed:
+		case <-time.After(time.Minute):
+			t.Fatal("Close did not return within a minute")
+		}
+		select {
+		case <-c.Done():
+		case <-time.After(time.Minute):
+			t.Fatal("the console still runs after Close")
+		}
+	})
+}
