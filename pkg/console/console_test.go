@@ -794,7 +794,6 @@ func TestWaitQuietLearnsTheSpan(t *testing.T) {
 	})
 }
 
-
 // Close at the same moment as Start ends the console whichever wins, within
 // Close's bounds: when Start won the race after Close had seen the console
 // unstarted, Close waited for ever.
