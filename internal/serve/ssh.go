@@ -152,6 +152,7 @@ func (s *Server) errorf(format string, args ...any) {
 
 func (s *Server) serveConn(nc net.Conn, cfg *ssh.ServerConfig) {
 	defer nc.Close()
+	nc = newQuickAckConn(nc)
 	_ = nc.SetDeadline(time.Now().Add(HandshakeTimeout))
 	sc, chans, reqs, err := ssh.NewServerConn(nc, cfg)
 	if err != nil {
