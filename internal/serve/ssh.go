@@ -159,6 +159,7 @@ func (s *Server) serveConn(nc net.Conn, cfg *ssh.ServerConfig) {
 		return // a failed handshake: the client was told
 	}
 	_ = nc.SetDeadline(time.Time{})
+	handshakeDone(nc)
 	defer sc.Close()
 	go ssh.DiscardRequests(reqs)
 	// Only the Permissions of the connection are read: those of the key
