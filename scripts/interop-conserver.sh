@@ -23,6 +23,11 @@ cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     [ -n "${CSPID:-}" ] && kill "$CSPID" 2>/dev/null || true
     [ -n "${BMCPID:-}" ] && kill "$BMCPID" 2>/dev/null || true
+    # conserver leaves its exec consoles running when it is stopped, and a
+    # ghmicons with --reconnect --keep-open whose BMC is gone never writes,
+    # so it does not learn that its reader has gone: stop it by its command
+    # line, which names this run's work directory.
+    pkill -f -- "-f $WORK/pass" 2>/dev/null || true
     wait 2>/dev/null || true
     rm -rf "$WORK"
 }
