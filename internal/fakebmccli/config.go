@@ -7,12 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
+	"github.com/ghmicons/ghmicons/internal/tomlfile"
 	"github.com/ghmicons/ghmicons/pkg/fakebmc"
 	"github.com/ghmicons/ghmicons/pkg/impair"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
@@ -115,17 +113,15 @@ func loadConfig(path string, env configEnv) ([]*bmcSpec, error) {
 // is where relative paths in it start from.
 func parseConfig(path string, data []byte, env configEnv) ([]*bmcSpec, error) {
 	var fc fileConfig
-	md, err := toml.Decode(string(data), &fc)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s:%d: %s", path, pe.Position.Line, pe.Message)
+	if err := tomlfile.Decode(data, &fc); err != nil {
+		var te *tomlfile.Error
+		switch {
+		case errors.As(err, &te) && te.Key != nil:
+			return nil, fmt.Errorf("%s:%d: unknown key %s", path, te.Line, te.Key)
+		case errors.As(err, &te) && te.Line > 0:
+			return nil, fmt.Errorf("%s:%d: %s", path, te.Line, te.Msg)
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		k := und[0]
-		return nil, fmt.Errorf("%s:%d: unknown key %s", path, keyLine(data, k[len(k)-1]), k)
+		return nil, fmt.Errorf("%s: %w", path, errors.Unwrap(err))
 	}
 	dir := filepath.Dir(path)
 	var out []*bmcSpec
@@ -194,18 +190,6 @@ func parseConfig(path string, data []byte, env configEnv) ([]*bmcSpec, error) {
 		}
 	}
 	return out, nil
-}
-
-// keyLine is the first line of data that sets key (or names it as a
-// table), 0 if none: where an unknown key is, near enough.
-func keyLine(data []byte, key string) int {
-	re := regexp.MustCompile(`^\s*(\[+\s*)?("?)` + regexp.QuoteMeta(key) + `("?)\s*(=|\]|\.)`)
-	for i, l := range strings.Split(string(data), "\n") {
-		if re.MatchString(l) {
-			return i + 1
-		}
-	}
-	return 0
 }
 
 // merge returns d overridden by what e sets: every field e has (a non-nil

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -11,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
 	"github.com/ghmicons/ghmicons/internal/textfile"
+	"github.com/ghmicons/ghmicons/internal/tomlfile"
 	"github.com/ghmicons/ghmicons/pkg/ipmi"
 )
 
@@ -223,36 +221,21 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 // messages and the directory relative paths start from.
 func Parse(name string, data []byte, env func(string) (string, bool)) (*Config, error) {
 	var f File
-	md, err := toml.Decode(string(data), &f)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, &ConfigError{fmt.Sprintf("%s:%d: %s", name, pe.Position.Line, oneLine(pe.Message))}
+	if err := tomlfile.Decode(data, &f); err != nil {
+		var te *tomlfile.Error
+		switch {
+		case errors.As(err, &te) && te.Key != nil:
+			return nil, &ConfigError{fmt.Sprintf("%s:%d: unknown key %q", name, te.Line, te.Key.String())}
+		case errors.As(err, &te) && te.Line > 0:
+			return nil, &ConfigError{fmt.Sprintf("%s:%d: %s", name, te.Line, oneLine(te.Msg))}
 		}
 		return nil, &ConfigError{fmt.Sprintf("%s: %s", name, oneLine(err.Error()))}
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return nil, &ConfigError{fmt.Sprintf("%s:%d: unknown key %q", name, keyLine(data, und[0]), und[0].String())}
 	}
 	cfg, err := resolve(name, &f, env)
 	if err != nil {
 		return nil, &ConfigError{fmt.Sprintf("%s: %s", name, err)}
 	}
 	return cfg, nil
-}
-
-// keyLine finds the line of an unknown key: the first line that assigns
-// its last part below the line of its table (the decoder does not say).
-func keyLine(data []byte, k toml.Key) int {
-	last := k[len(k)-1]
-	re := regexp.MustCompile(`^\s*("?)` + regexp.QuoteMeta(last) + `("?)\s*=`)
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	for n := 1; sc.Scan(); n++ {
-		if re.MatchString(sc.Text()) {
-			return n
-		}
-	}
-	return 0
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
