@@ -228,6 +228,7 @@ type attachment struct {
 	e    *entry
 	v    *viewer
 	outM sync.Mutex // one writer of stdout at a time
+	inM  sync.Mutex // one handler of input (keys, BREAK) at a time
 
 	lead, second byte // the escape, 0: none
 	esc          escFilter
@@ -304,56 +305,55 @@ func viewerNote(ev console.Event) (string, bool) {
 }
 
 // output copies the console's output (after skip bytes of the replay) and
-// our notes to the viewer.
+// our notes to the viewer. It waits on the reader itself (Ready, Poll):
+// a goroutine in between would add a hand-off to every keystroke's echo.
 func (a *attachment) output(ctx context.Context, r *console.Reader, skip int) {
-	chunks := make(chan console.Chunk)
-	go func() {
-		defer close(chunks)
-		for {
-			c, err := r.Next(ctx)
-			if err != nil {
-				return
-			}
-			select {
-			case chunks <- c:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	for {
-		select {
-		case c, ok := <-chunks:
-			if !ok {
+		c, ok, err := r.Poll()
+		if err != nil {
+			a.drainNotes()
+			return
+		}
+		if !ok {
+			select {
+			case <-r.Ready():
+			case msg := <-a.v.notes:
+				a.say(msg)
+			case <-ctx.Done():
 				a.drainNotes()
 				return
 			}
-			switch {
-			case c.Data != nil:
-				d := c.Data
-				if skip > 0 {
-					n := min(skip, len(d))
-					d, skip = d[n:], skip-n
-				}
-				if len(d) > 0 {
-					a.outM.Lock()
-					_, err := a.ss.ch.Write(d)
-					a.outM.Unlock()
-					if err != nil {
-						a.v.cancel(err)
-						return
-					}
-				}
-			case c.Event != nil:
-				if text, ok := viewerNote(*c.Event); ok {
-					a.say(text)
-				}
-			case c.Skipped > 0:
-				a.say(fmt.Sprintf("%d bytes of output skipped: this session was too slow", c.Skipped))
+			continue
+		}
+		switch {
+		case c.Data != nil:
+			d := c.Data
+			if skip > 0 {
+				n := min(skip, len(d))
+				d, skip = d[n:], skip-n
 			}
+			if len(d) > 0 {
+				a.outM.Lock()
+				_, err := a.ss.ch.Write(d)
+				a.outM.Unlock()
+				if err != nil {
+					a.v.cancel(err)
+					return
+				}
+			}
+		case c.Event != nil:
+			if text, ok := viewerNote(*c.Event); ok {
+				a.say(text)
+			}
+		case c.Skipped > 0:
+			a.say(fmt.Sprintf("%d bytes of output skipped: this session was too slow", c.Skipped))
+		}
+		select {
 		case msg := <-a.v.notes:
 			a.say(msg)
-		case <-ctx.Done():
+		default:
+		}
+		if ctx.Err() != nil {
 			a.drainNotes()
 			return
 		}
@@ -372,40 +372,38 @@ func (a *attachment) drainNotes() {
 }
 
 // input reads the viewer's keys until the channel's input ends (io.EOF),
-// the viewer leaves (nil) or the session is cancelled.
+// the viewer leaves (nil) or the session is cancelled. The keys are handled
+// in the goroutine that reads them, with no hand-off on the way to the
+// console; BREAK requests come in another, so the two share inM.
 func (a *attachment) input(ctx context.Context) error {
-	buf := make([]byte, 4096)
-	keys := make(chan []byte)
-	errc := make(chan error, 1)
 	go func() {
 		for {
-			n, err := a.ss.ch.Read(buf)
-			if n > 0 {
-				p := append([]byte(nil), buf[:n]...)
-				select {
-				case keys <- p:
-				case <-ctx.Done():
-					return
-				}
-			}
-			if err != nil {
-				errc <- err
+			select {
+			case <-a.ss.breaks:
+				a.inM.Lock()
+				a.sendBreak()
+				a.inM.Unlock()
+			case <-ctx.Done():
 				return
 			}
 		}
 	}()
+	buf := make([]byte, 4096)
 	for {
-		select {
-		case p := <-keys:
-			if quit := a.keys(ctx, p); quit {
+		n, err := a.ss.ch.Read(buf)
+		if ctx.Err() != nil {
+			return ctx.Err() // the viewer has gone: what came after is not sent
+		}
+		if n > 0 {
+			a.inM.Lock()
+			quit := a.keys(ctx, buf[:n])
+			a.inM.Unlock()
+			if quit {
 				return nil
 			}
-		case <-a.ss.breaks:
-			a.sendBreak()
-		case err := <-errc:
+		}
+		if err != nil {
 			return err
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 	}
 }

@@ -110,6 +110,8 @@ type hub struct {
 	aborted bool // Close was cut short: the copier stops now
 	evDone  bool // the console has ended: no more events
 	lagged  chan struct{}
+
+	onSignal func(*Reader) // tests: called as a reader is woken (h.mu held)
 }
 
 func newHub(history int) *hub {
@@ -154,7 +156,7 @@ func (h *hub) publish(d []byte) bool {
 		}
 		n := min(len(d), max(r.cfg.Buffer-r.bytes, 0))
 		if n > 0 {
-			r.pushData(d[:n])
+			r.queueData(d[:n])
 		}
 		if skip := int64(len(d) - n); skip > 0 {
 			r.pushSkip(skip)
@@ -167,6 +169,16 @@ func (h *hub) publish(d []byte) bool {
 		default:
 		}
 	}
+	// The lossy readers (people watching) are woken after the lossless
+	// ones (logs): the Go scheduler runs the goroutine woken last first,
+	// so a keystroke's echo reaches a viewer before the log is written.
+	wakeLossy := func() {
+		for _, r := range readers {
+			if r.cfg.Lossy {
+				r.signal()
+			}
+		}
+	}
 	for _, r := range readers {
 		if r.cfg.Lossy {
 			continue
@@ -175,6 +187,7 @@ func (h *hub) publish(d []byte) bool {
 		for len(rest) > 0 && !r.closed && !h.aborted {
 			room := r.cfg.Buffer - r.bytes
 			if room <= 0 {
+				wakeLossy() // waiting may take long: they need not
 				h.room.Wait()
 				continue
 			}
@@ -183,6 +196,7 @@ func (h *hub) publish(d []byte) bool {
 			rest = rest[n:]
 		}
 	}
+	wakeLossy()
 	return !h.aborted
 }
 
@@ -282,15 +296,20 @@ func (r *Reader) name() string {
 	return "a reader"
 }
 
-// pushData appends output; h.mu held.
+// pushData appends output and wakes the reader; h.mu held.
 func (r *Reader) pushData(d []byte) {
+	r.queueData(d)
+	r.signal()
+}
+
+// queueData appends output without waking the reader; h.mu held.
+func (r *Reader) queueData(d []byte) {
 	if n := len(r.items); n > 0 && r.items[n-1].data != nil && len(r.items[n-1].data) < 32<<10 {
 		r.items[n-1].data = append(r.items[n-1].data, d...)
 	} else {
 		r.items = append(r.items, item{data: append([]byte(nil), d...)})
 	}
 	r.bytes += len(d)
-	r.signal()
 }
 
 // pushSkip records a gap; h.mu held.
@@ -306,6 +325,9 @@ func (r *Reader) pushSkip(n int64) {
 }
 
 func (r *Reader) signal() {
+	if r.h.onSignal != nil {
+		r.h.onSignal(r)
+	}
 	select {
 	case r.wake <- struct{}{}:
 	default:
@@ -316,46 +338,57 @@ func (r *Reader) signal() {
 // ctx ends. It returns io.EOF after the console has ended and everything
 // queued has been read, ErrReaderClosed after Close.
 func (r *Reader) Next(ctx context.Context) (Chunk, error) {
-	h := r.h
 	for {
-		h.mu.Lock()
-		if r.closed {
-			h.mu.Unlock()
-			return Chunk{}, ErrReaderClosed
-		}
-		if len(r.items) > 0 {
-			it := r.items[0]
-			r.items[0] = item{}
-			r.items = r.items[1:]
-			var c Chunk
-			switch {
-			case it.data != nil:
-				c.Data = it.data[r.off:]
-				r.off = 0
-				r.bytes -= len(c.Data)
-				r.delivered += uint64(len(c.Data))
-				h.room.Broadcast()
-			case it.ev != nil:
-				c.Event = it.ev
-			default:
-				c.Skipped = it.skip
-			}
-			h.mu.Unlock()
-			return c, nil
-		}
-		ended := h.ended || !r.listed()
-		wake := r.wake
-		h.mu.Unlock()
-		if ended {
-			return Chunk{}, io.EOF
+		c, ok, err := r.Poll()
+		if ok || err != nil {
+			return c, err
 		}
 		select {
-		case <-wake:
+		case <-r.wake:
 		case <-ctx.Done():
 			return Chunk{}, ctx.Err()
 		}
 	}
 }
+
+// Poll is Next without waiting: ok is false when nothing is queued. With
+// Ready it lets a caller wait for the reader and other things in one
+// select, without a goroutine in between.
+func (r *Reader) Poll() (c Chunk, ok bool, err error) {
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r.closed {
+		return Chunk{}, false, ErrReaderClosed
+	}
+	if len(r.items) == 0 {
+		if h.ended || !r.listed() {
+			return Chunk{}, false, io.EOF
+		}
+		return Chunk{}, false, nil
+	}
+	it := r.items[0]
+	r.items[0] = item{}
+	r.items = r.items[1:]
+	switch {
+	case it.data != nil:
+		c.Data = it.data[r.off:]
+		r.off = 0
+		r.bytes -= len(c.Data)
+		r.delivered += uint64(len(c.Data))
+		h.room.Broadcast()
+	case it.ev != nil:
+		c.Event = it.ev
+	default:
+		c.Skipped = it.skip
+	}
+	return c, true, nil
+}
+
+// Ready receives a value when the reader may have something for Poll (or
+// has ended, or was closed). A receive is a hint, not a promise: call Poll
+// after each one, and until it reports nothing queued before waiting again.
+func (r *Reader) Ready() <-chan struct{} { return r.wake }
 
 // listed reports whether the hub still publishes to r; h.mu held.
 func (r *Reader) listed() bool {

@@ -11,13 +11,16 @@
 # numbered line the hosts wrote from the first one logged on is there once).
 # For serve also: SSH attach to the first replayed line (OpenSSH ssh, median),
 # and the keystroke round trip through SSH beside a direct ghmicons session on
-# the same BMC (just before serve starts and just after it stopped).
+# the same BMC: in alternating blocks while serve holds the other consoles
+# (the echo console removed and restored by SIGHUP), and for context just
+# before serve starts and just after it stopped.
 #
 #   scripts/bench/fleet.sh               # N=1000, about 10 minutes
 #   scripts/bench/fleet.sh 200           # N=200
 #   scripts/bench/fleet.sh --smoke       # N=20, short idle: what CI runs (< 2 min)
 #
 # Environment: N; FLEET_SYSTEMS=serve,conman,conserver (which, in that order);
+# FLEET_KEYS (400) keystrokes each way in FLEET_KEYS_ROUNDS (8) blocks;
 # FLEET_IDLE_SECS (60; smoke 5); FLEET_CONNECT_TIMEOUT (120 s); FLEET_OUT (the
 # results file; default scripts/bench/results/fleet-latest.md, smoke: only
 # printed); KEEP_WORK=1 keeps the logs; GHMICONS_BIN_DIR uses a prebuilt
@@ -46,9 +49,9 @@ for a in "$@"; do
     esac
 done
 if [ "$SMOKE" = 1 ]; then
-    N=${N:-20}; IDLE=${FLEET_IDLE_SECS:-5}; ATTACH_REPS=5; KEYS=15
+    N=${N:-20}; IDLE=${FLEET_IDLE_SECS:-5}; ATTACH_REPS=5; KEYS=16; KEYS_ROUNDS=2
 else
-    N=${N:-1000}; IDLE=${FLEET_IDLE_SECS:-60}; ATTACH_REPS=20; KEYS=200
+    N=${N:-1000}; IDLE=${FLEET_IDLE_SECS:-60}; ATTACH_REPS=20; KEYS=${FLEET_KEYS:-400}; KEYS_ROUNDS=${FLEET_KEYS_ROUNDS:-8}
 fi
 SYSTEMS=${FLEET_SYSTEMS:-serve,conman,conserver}
 CONNECT_TIMEOUT=${FLEET_CONNECT_TIMEOUT:-120}
@@ -197,10 +200,55 @@ start_serve() {
         for ((i = 0; i < N; i++)); do
             printf '[[console]]\nname = "n%04d"\nbmc = "127.0.0.1:%d"\n' "$i" $((BASE + i))
         done
-        printf '[[console]]\nname = "echo"\nbmc = "127.0.0.1:%d"\nlog = "%s/echo.log"\n' "$ECHO_PORT" "$d"
-    } >"$d/consoles.toml"
+    } >"$d/consoles-noecho.toml"
+    # The echo console comes and goes (SIGHUP) for the keystroke comparison.
+    { cat "$d/consoles-noecho.toml"
+      printf '[[console]]\nname = "echo"\nbmc = "127.0.0.1:%d"\nlog = "%s/echo.log"\n' "$ECHO_PORT" "$d"
+    } >"$d/consoles-echo.toml"
+    cp "$d/consoles-echo.toml" "$d/consoles.toml"
     "$GHM" serve --config "$d/consoles.toml" >"$d/server.out" 2>&1 &
     SERVER_PID=$!
+}
+
+# ---- keystrokes: SSH beside direct, same BMC, same moment -------------------------
+# echo_state DIR: the echo console's state in serve's list ("absent" when it has none).
+echo_state() {
+    # shellcheck disable=SC2046
+    ssh $(ssh_opts) 127.0.0.1 list 2>/dev/null | awk '$1 == "echo" { s = $3 } END { print (s == "" ? "absent" : s) }'
+}
+await_echo() { # DIR STATE
+    local st=
+    for _ in $(seq 300); do
+        st=$(echo_state "$1"); [ "$st" = "$2" ] && return 0; sleep 0.1
+    done
+    die "serve: the echo console stayed $st (wanted $2) after SIGHUP"
+}
+# keys_side_by_side DIR: KEYS_ROUNDS blocks each way on the echo BMC while
+# serve holds the N other consoles: serve lets the echo console go (SIGHUP,
+# removed from its config) and a direct ghmicons session types; serve takes it
+# back (SIGHUP) and the same keys go through SSH. The order alternates; each
+# side's figure is over all its blocks, so a drift of the machine falls on both.
+keys_side_by_side() {
+    local d=$1 r per=$((KEYS / KEYS_ROUNDS)) side
+    : >"$d/keys.ssh"; : >"$d/keys.direct"
+    for ((r = 1; r <= KEYS_ROUNDS; r++)); do
+        for side in $([ $((r % 2)) = 1 ] && echo "direct ssh" || echo "ssh direct"); do
+            if [ "$side" = direct ]; then
+                cp "$d/consoles-noecho.toml" "$d/consoles.toml"; kill -HUP "$SERVER_PID"
+                await_echo "$d" absent
+                "$TOOL" keys --keys "$per" --samples "$d/keys.direct" -- "$GHM" -H "127.0.0.1:$ECHO_PORT" "${GHM_ARGS[@]}" -e none >/dev/null ||
+                    die "direct keystroke round trip (beside serve) failed"
+            else
+                cp "$d/consoles-echo.toml" "$d/consoles.toml"; kill -HUP "$SERVER_PID"
+                await_echo "$d" connected
+                # shellcheck disable=SC2046
+                "$TOOL" keys --keys "$per" --samples "$d/keys.ssh" -- ssh $(ssh_opts) -tt echo@127.0.0.1 >/dev/null ||
+                    die "serve: keystrokes through ssh failed"
+            fi
+        done
+    done
+    R[serve.keys]=$("$TOOL" samples "$d/keys.ssh"); log "ssh keystrokes: ${R[serve.keys]}"
+    R[direct.keysnow]=$("$TOOL" samples "$d/keys.direct"); log "direct ghmicons keystrokes beside serve: ${R[direct.keysnow]}"
 }
 
 # ---- one system -------------------------------------------------------------------
@@ -231,11 +279,7 @@ run_system() {
     kill -USR1 "$RACK_PID"; sleep 2
     out=$("$TOOL" usage --pid "$SERVER_PID" --cpu-secs "$IDLE") || die "$s: usage failed"
     R[$s.usage]=$out; log "$s idle: $out"
-    if [ "$s" = serve ]; then
-        # shellcheck disable=SC2046
-        out=$("$TOOL" keys --keys "$KEYS" -- ssh $(ssh_opts) -tt echo@127.0.0.1) || die "serve: keystrokes through ssh failed"
-        R[serve.keys]=$out; log "ssh keystrokes: $out"
-    fi
+    [ "$s" = serve ] && keys_side_by_side "$d"
     kill -USR2 "$RACK_PID"
     sleep 3
     if [ "$s" = serve ]; then
@@ -313,7 +357,7 @@ TABLE=$WORK/table.md
         echo
         echo "| ghmicons serve | median | p90 | min–max |"
         echo "|---|---|---|---|"
-        for k in "serve.attach:SSH attach to first replayed line, ms, from starting ssh (${ATTACH_REPS} runs)" "serve.attachmux:… on an open connection (ssh -o ControlPath), ms" "serve.keys:keystroke round trip through SSH, ms" "direct.keys:keystroke round trip, direct ghmicons, same BMC, before serve, ms" "direct.keys2:… after serve stopped, ms"; do
+        for k in "serve.attach:SSH attach to first replayed line, ms, from starting ssh (${ATTACH_REPS} runs)" "serve.attachmux:… on an open connection (ssh -o ControlPath), ms" "serve.keys:keystroke round trip through SSH, ms (${KEYS_ROUNDS} blocks)" "direct.keysnow:keystroke round trip, direct ghmicons, same BMC, in the blocks between, ms" "direct.keys:… direct, before serve started, ms" "direct.keys2:… direct, after serve stopped, ms"; do
             v=${R[${k%%:*}]}
             echo "| ${k#*:} | $(field median_ms "$v") | $(field p90_ms "$v") | $(field min_ms "$v")–$(field max_ms "$v") |"
         done
@@ -333,7 +377,9 @@ if [ "$SMOKE" = 0 ] && [ -n "${R[serve.usage]:-}" ]; then
     tgt "serve: idle CPU, %" "$(field cpu_pct "${R[serve.usage]}")" '<=' 2
     tgt "serve: SSH attach median, ms" "$(field median_ms "${R[serve.attach]}")" '<=' 50
     tgt "serve: SSH attach on an open connection, median, ms" "$(field median_ms "${R[serve.attachmux]}")" '<=' 50
-    tgt "serve: keystroke SSH - direct (mean of before and after), ms" "$(awk -v a="$(field median_ms "${R[serve.keys]}")" \
+    tgt "serve: keystroke SSH - direct (same BMC, blocks in turn), median, ms" "$(awk -v a="$(field median_ms "${R[serve.keys]}")" \
+        -v b="$(field median_ms "${R[direct.keysnow]}")" 'BEGIN { printf "%.3f", a - b }')" '<=' 0.3
+    tgt "serve: keystroke SSH - direct (mean of before and after serve), median, ms" "$(awk -v a="$(field median_ms "${R[serve.keys]}")" \
         -v b="$(field median_ms "${R[direct.keys]}")" -v c="$(field median_ms "${R[direct.keys2]}")" 'BEGIN { printf "%.3f", a - (b + c) / 2 }')" '<=' 0.3
 fi | tee "$WORK/targets.txt"
 grep -q MISSED "$WORK/targets.txt" && missed=1

@@ -73,12 +73,12 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: fleettool rack|wait|check|usage|pids|first-byte|keys [flags]")
+		fmt.Fprintln(os.Stderr, "usage: fleettool rack|wait|check|usage|pids|first-byte|keys|samples [flags]")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
 		"rack": rack, "wait": wait, "check": check, "usage": usage,
-		"first-byte": firstByte, "keys": keys, "pids": pids,
+		"first-byte": firstByte, "keys": keys, "pids": pids, "samples": samples,
 	}
 	f, ok := cmds[os.Args[1]]
 	if !ok {
@@ -687,6 +687,7 @@ func keys(args []string) error {
 	warm := fs.Int("warmup", 5, "keystrokes not counted")
 	pace := fs.Duration("pace", 30*time.Millisecond, "pause between keystrokes")
 	ready := fs.Duration("ready-timeout", 15*time.Second, "longest to wait for the first echo")
+	keep := fs.String("samples", "", "also append each round trip (ns, one per line) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -774,6 +775,51 @@ func keys(args []string) error {
 			d = append(d, time.Since(t0))
 		}
 		time.Sleep(*pace)
+	}
+	if *keep != "" {
+		if err := appendSamples(*keep, d); err != nil {
+			return err
+		}
+	}
+	fmt.Println(stats(d))
+	return nil
+}
+
+func appendSamples(path string, d []time.Duration) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, x := range d {
+		fmt.Fprintln(&b, int64(x))
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// samples prints the statistics of the round trips that keys --samples
+// kept in the files given (several blocks of one measurement).
+func samples(args []string) error {
+	var d []time.Duration
+	for _, path := range args {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, l := range strings.Fields(string(b)) {
+			ns, err := strconv.ParseInt(l, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q: %v", path, l, err)
+			}
+			d = append(d, time.Duration(ns))
+		}
+	}
+	if len(d) == 0 {
+		return errors.New("no samples")
 	}
 	fmt.Println(stats(d))
 	return nil
