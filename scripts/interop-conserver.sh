@@ -23,10 +23,8 @@ cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     [ -n "${CSPID:-}" ] && kill "$CSPID" 2>/dev/null || true
     [ -n "${BMCPID:-}" ] && kill "$BMCPID" 2>/dev/null || true
-    # conserver leaves its exec consoles running when it is stopped, and a
-    # ghmicons with --reconnect --keep-open whose BMC is gone never writes,
-    # so it does not learn that its reader has gone: stop it by its command
-    # line, which names this run's work directory.
+    # A ghmicons of this run still running (a failed check) goes too: its
+    # command line names this run's work directory.
     pkill -f -- "-f $WORK/pass" 2>/dev/null || true
     wait 2>/dev/null || true
     rm -rf "$WORK"
@@ -101,6 +99,17 @@ check "BMC restart survived (--reconnect)" "$(rc wait_for "$WORK/node1.log" "rec
 TOKEN2="after-restart-$RANDOM$RANDOM"
 tmux -L "$SESSION" send-keys -t "$SESSION" "$TOKEN2" Enter
 check "echo after the BMC restart" "$(rc wait_for "$WORK/node1.log" "$TOKEN2" 15)" "$TOKEN2"
+
+# conserver stopped while the BMC is gone: its ghmicons has nothing to write
+# and ignores the end of input (--keep-open), so only the hang-up of its
+# output tells it that its reader has gone; it must exit by itself.
+tmux -L "$SESSION" kill-server 2>/dev/null || true
+kill "$BMCPID"; wait "$BMCPID" 2>/dev/null || true; BMCPID=
+wait_for "$WORK/node1.log" "not being delivered\|lost\|cannot connect\|no answer" 20 || true
+kill "$CSPID"; wait "$CSPID" 2>/dev/null || true; CSPID=
+end=$(( $(date +%s) + 10 )); ok=1
+while [ "$(date +%s)" -le "$end" ]; do pgrep -f -- "-f $WORK/pass" >/dev/null || { ok=0; break; }; sleep 0.2; done
+check "ghmicons exits once conserver has gone (BMC gone too)" $ok "$(pgrep -af -- "-f $WORK/pass" | head -1)"
 
 echo
 echo "conserver interop results:"

@@ -210,8 +210,12 @@ func (f *frontend) run() error {
 	if f.o.script == nil {
 		go readInput(f.env.Stdin, f.input)
 	}
+	var hangup <-chan struct{}
 	if f.out != nil {
 		go f.copyStdout()
+		var stopWatch func()
+		hangup, stopWatch = watchHangup(f.env.Stdout)
+		defer stopWatch()
 	} else {
 		f.outEnded = true
 	}
@@ -253,6 +257,9 @@ func (f *frontend) run() error {
 			f.onEvent(ev)
 		case <-f.con.Done():
 			f.stop(f.con.Err(), endError)
+		case <-hangup:
+			hangup = nil
+			f.stop(&localIOError{what: "writing console output", err: errReaderGone}, endError)
 		case err := <-f.outDone:
 			f.outEnded = true
 			if err != nil {

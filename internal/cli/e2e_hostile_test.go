@@ -400,10 +400,63 @@ func TestE2EBrokenPipe(t *testing.T) {
 	if code != ExitError {
 		t.Errorf("exit status %d, want %d%s", code, ExitError, p.output())
 	}
-	if !strings.Contains(p.stderr.String(), "broken pipe") {
+	// Written to first (EPIPE) or seen hung up first (watchHangup).
+	if e := p.stderr.String(); !strings.Contains(e, "broken pipe") && !strings.Contains(e, "its reader has gone") {
 		t.Errorf("stderr does not say why%s", p.output())
 	}
 	ev.WaitFor(t, short, "deactivate", "session-close")
+}
+
+// --keep-open with nothing to write (the host is silent, or the BMC is gone
+// and --reconnect waits for it) still ends when its output's reader goes:
+// as conserver's exec consoles, whose ghmicons outlived conserver before.
+func TestE2EKeepOpenReaderGone(t *testing.T) {
+	for _, bmcGone := range []bool{false, true} {
+		name := map[bool]string{false: "attached", true: "reconnecting"}[bmcGone]
+		t.Run(name, func(t *testing.T) {
+			var addr string
+			var ev *fakebmctest.Events
+			if bmcGone {
+				// A BMC that never answers: ghmicons retries for ever.
+				c, err := net.ListenPacket("udp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { c.Close() })
+				addr = c.LocalAddr().String()
+			} else {
+				b := fakebmctest.New(t, fakebmc.Config{}, fakebmctest.UDP(""))
+				addr, ev = b.Server.Addr(), b.Events
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := startWithStdout(t, w, "password", attachArgs(addr, "--keep-open", "--reconnect")...)
+			w.Close()
+			p.stdin.Close() // end of input: --keep-open stays
+			if bmcGone {
+				p.stderr.waitFor(t, "a failed attempt", "cannot connect", long)
+			} else {
+				p.stderr.waitFor(t, "connected message", "ghmicons: connected to", short)
+			}
+			select {
+			case <-p.done:
+				t.Fatalf("exited before its reader went%s", p.output())
+			default:
+			}
+			r.Close()
+			if code := p.wait(t, short); code != ExitError {
+				t.Errorf("exit status %d, want %d%s", code, ExitError, p.output())
+			}
+			if e := p.stderr.String(); !strings.Contains(e, "its reader has gone") {
+				t.Errorf("stderr does not say why%s", p.output())
+			}
+			if ev != nil {
+				ev.WaitFor(t, short, "deactivate", "session-close")
+			}
+		})
+	}
 }
 
 // ---- 10. an error that ends the stream is said once ----

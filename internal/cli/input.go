@@ -228,6 +228,11 @@ type localIOError struct {
 
 func (e *localIOError) Error() string { return fmt.Sprintf("%s: %v", e.what, e.err) }
 
+// errReaderGone: standard output's reader has gone (the pipe's read end is
+// closed, the socket's peer has shut down, the pty's master is closed),
+// found by watchHangup without a write.
+var errReaderGone = errors.New("its reader has gone (hang-up)")
+
 func isLocalIO(err error) bool {
 	var le *localIOError
 	return errors.As(err, &le)

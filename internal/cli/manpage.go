@@ -45,8 +45,11 @@ terminal in raw mode and reads escapes (see ESCAPES). When standard input and ou
 are not a terminal it is a binary-clean pipe: console bytes only on standard output,
 messages on standard error, escapes off unless -e is given; end of input ends the
 session once the BMC has taken every byte and has sent nothing for its whole
-retransmission span, unless --keep-open is given. This is how conserver (a console of
-type exec), ssh (a ProxyCommand or a forced command) and logging scripts use it.`
+retransmission span, unless --keep-open is given. When the reader of standard output
+goes away (a pipe's reader, a socket's peer, a pty's master), ghmicons closes the
+session and exits 1 without waiting for something to write. This is how conserver (a
+console of type exec), ssh (a ProxyCommand or a forced command) and logging scripts
+use it.`
 
 	manDescription3 = `Every flag is checked before a password is asked for or a datagram sent; a value
 out of range is a usage error (exit status 2), never silently clamped. The password
