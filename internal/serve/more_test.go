@@ -3,6 +3,8 @@ package serve
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -413,5 +415,22 @@ func TestLogTimestamps(t *testing.T) {
 		if _, err := time.Parse(console.LogTimeFormat, stamp); err != nil || rest == "" {
 			t.Fatalf("line %q: %v", line, err)
 		}
+	}
+}
+
+// Serve after Close refuses, and closes the listener it was given, as
+// Close would have.
+func TestServeAfterClose(t *testing.T) {
+	r := newRig(t, 1, "")
+	r.srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.srv.Serve(ln); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Serve after Close: %v, want net.ErrClosed", err)
+	}
+	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("the listener still accepts after Serve refused it: %v", err)
 	}
 }

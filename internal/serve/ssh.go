@@ -82,11 +82,13 @@ func (s *Server) sshConfig() *ssh.ServerConfig {
 	return cfg
 }
 
-// Serve accepts connections on ln until Close.
+// Serve accepts connections on ln until Close, which closes ln. After Close
+// it closes ln at once and returns net.ErrClosed.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		ln.Close() // as Close would have: the caller hands it over
 		return net.ErrClosed
 	}
 	if s.conns == nil {
