@@ -70,6 +70,7 @@ type frontend struct {
 	attached     bool // as the console's events say
 	everUp       bool
 	stdinEOF     bool
+	readerGone   bool            // stdout's reader has gone: the end drains input, then exits 1
 	pending      []pendingItem   // input the console's queue has no room for yet (pipe mode)
 	room         <-chan struct{} // closed when the console's queue has room again
 	phase        endPhase
@@ -224,6 +225,7 @@ func (f *frontend) run() error {
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var hangupWait <-chan time.Time // stdout hung up: the longest to wait for stdin's end
 	events := f.sub.C
 	for f.end == nil {
 		var timerC <-chan time.Time
@@ -259,7 +261,12 @@ func (f *frontend) run() error {
 			f.stop(f.con.Err(), endError)
 		case <-hangup:
 			hangup = nil
-			f.stop(&localIOError{what: "writing console output", err: errReaderGone}, endError)
+			if f.onHangup() {
+				hangupWait = time.After(inputFlushBound)
+			}
+		case <-hangupWait:
+			hangupWait = nil
+			f.endAfterHangup() // stdin has not ended: what it gave is delivered
 		case err := <-f.outDone:
 			f.outEnded = true
 			if err != nil {

@@ -597,3 +597,40 @@ func waitReceived(t *testing.T, h *fakebmctest.Host, want string) {
 		t.Fatalf("the host did not get the %d bytes it waits for; it got %d bytes, ending %q", len(want), len(got), quoteTail(got))
 	}
 }
+
+// Its reader gone and its input ended at the same moment (ssh exiting
+// around a ProxyCommand): what was written before still reaches the host,
+// with and without --keep-open; then the exit is 1.
+func TestE2EReaderGoneDeliversInput(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(map[bool]string{false: "pipe", true: "keep-open"}[keep], func(t *testing.T) {
+			host := fakebmctest.NewHost()
+			b := fakebmctest.New(t, fakebmc.Config{SOL: fakebmc.SOLConfig{Host: host}}, fakebmctest.UDP(""))
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := attachArgs(b.Server.Addr())
+			if keep {
+				args = append(args, "--keep-open")
+			}
+			p := startWithStdout(t, w, "password", args...)
+			w.Close()
+			p.stderr.waitFor(t, "connected message", "ghmicons: connected to", short)
+			msg := bytes.Repeat([]byte("last words before the end; "), 40)
+			if _, err := p.stdin.Write(msg); err != nil {
+				t.Fatal(err)
+			}
+			p.stdin.Close()
+			r.Close()
+			code := p.wait(t, long)
+			if got := host.Input(); !bytes.Equal(got, msg) {
+				t.Errorf("the host got %d of the %d bytes written%s", len(got), len(msg), p.output())
+			}
+			if code != ExitError && code != ExitOK {
+				t.Errorf("exit status %d, want %d (reader gone) or 0 (end of input first)%s", code, ExitError, p.output())
+			}
+			b.Events.WaitFor(t, short, "deactivate", "session-close")
+		})
+	}
+}

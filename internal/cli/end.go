@@ -66,6 +66,37 @@ func (f *frontend) startDrain() {
 	go func() { f.drained <- f.con.Drain(f.ctx) }()
 }
 
+// onHangup: stdout's reader has gone (watchHangup). Nobody wants the
+// output any more, but the input is still delivered: what stdin still
+// gives until its end (the writer usually went with the reader), then the
+// end of input's drain (also under --keep-open), and then the program
+// exits 1 without waiting for the BMC to be quiet. It reports whether it
+// waits for stdin's end (bounded by the caller).
+func (f *frontend) onHangup() (waitInput bool) {
+	f.readerGone = true
+	f.debugf("stdout: its reader has gone")
+	_ = f.con.SetReconnect(false)
+	if f.phase == running && f.attached && !f.stdinEOF {
+		return true
+	}
+	f.endAfterHangup()
+	return false
+}
+
+// endAfterHangup ends the console once stdout's reader has gone and stdin
+// has ended or given what it will.
+func (f *frontend) endAfterHangup() {
+	switch {
+	case f.phase == running && f.attached:
+		f.beginEnd(time.Now())
+	case f.phase != draining: // not attached (nothing in flight), or lingering
+		f.stop(errHangup(), endError)
+	}
+	// draining: onDrained ends it.
+}
+
+func errHangup() error { return &localIOError{what: "writing console output", err: errReaderGone} }
+
 func (f *frontend) onDrained(err error) {
 	if f.phase != draining {
 		return
@@ -73,6 +104,10 @@ func (f *frontend) onDrained(err error) {
 	if err != nil {
 		// The stream ended: what the end of input waited for is lost.
 		f.stop(err, endError)
+		return
+	}
+	if f.readerGone {
+		f.stop(errHangup(), endError)
 		return
 	}
 	f.phase = lingering

@@ -74,6 +74,10 @@ func (f *frontend) onInput(in inputChunk) {
 	if in.err != io.EOF {
 		f.debugf("stdin: %v", in.err)
 	}
+	if f.readerGone {
+		f.endAfterHangup()
+		return
+	}
 	if f.o.keepOpen {
 		return
 	}
