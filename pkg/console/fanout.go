@@ -159,7 +159,7 @@ func (h *hub) publish(d []byte) bool {
 			r.queueData(d[:n])
 		}
 		if skip := int64(len(d) - n); skip > 0 {
-			r.pushSkip(skip)
+			r.queueSkip(skip)
 			lag = true
 		}
 	}
@@ -312,8 +312,9 @@ func (r *Reader) queueData(d []byte) {
 	r.bytes += len(d)
 }
 
-// pushSkip records a gap; h.mu held.
-func (r *Reader) pushSkip(n int64) {
+// queueSkip records a gap without waking the reader (publish wakes the
+// lossy readers last); h.mu held.
+func (r *Reader) queueSkip(n int64) {
 	if k := len(r.items); k > 0 && r.items[k-1].skip > 0 {
 		r.items[k-1].skip += n
 	} else {
@@ -321,7 +322,6 @@ func (r *Reader) pushSkip(n int64) {
 	}
 	r.skipped += uint64(n)
 	r.lagNew += n
-	r.signal()
 }
 
 func (r *Reader) signal() {
@@ -344,7 +344,7 @@ func (r *Reader) Next(ctx context.Context) (Chunk, error) {
 			return c, err
 		}
 		select {
-		case <-r.wake:
+		case <-r.Ready():
 		case <-ctx.Done():
 			return Chunk{}, ctx.Err()
 		}
